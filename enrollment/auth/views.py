@@ -1,0 +1,77 @@
+"""Register, log in, log out."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import User, normalize_email
+from .forms import LoginForm, RegisterForm
+from .registration import EmailTaken, register_student
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def safe_next(target: str | None) -> str | None:
+    """A local path to go back to, or None: never another host or scheme."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return None
+    return target
+
+
+def home_for(user) -> str:
+    return url_for("admin.index") if user.is_staff else url_for("catalog.index")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = register_student(name=form.name.data, email=form.email.data,
+                                    password=form.password.data)
+            db.session.commit()
+        except (EmailTaken, IntegrityError):  # IntegrityError: the same email, concurrently
+            db.session.rollback()
+            form.email.errors.append("An account with this email already exists. Log in instead.")
+        else:
+            login_user(user)
+            flash(f"Welcome, {user.name}! Your student number is "
+                  f"{user.student.student_number}.", "success")
+            return redirect(url_for("catalog.index"), code=303)
+    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.email == normalize_email(form.email.data)))
+        if user is None or not user.check_password(form.password.data):
+            form.password.errors.append("Wrong email or password.")
+        elif not user.active:
+            form.email.errors.append("This account is disabled. Contact the registrar.")
+        else:
+            login_user(user, remember=form.remember.data)
+            flash(f"Logged in as {user.name}.", "success")
+            return redirect(next_url or home_for(user), code=303)
+    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"), code=303)

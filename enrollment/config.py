@@ -1,0 +1,88 @@
+"""Configuration: defaults, then instance/config.py, then the environment, then test_config."""
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+DEFAULTS = {
+    "SECRET_KEY": None,
+    "SQLALCHEMY_ECHO": False,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "CATALOG_PAGE_SIZE": 25,
+    "FIXED_NOW": None,
+    "CHECK_DATABASE": True,
+    "PASSWORD_MIN_LENGTH": 10,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session
+}
+
+# Read plain and with the FLASK_ prefix; the prefixed one wins (from_prefixed_env runs last).
+PLAIN_ENV = ("DATABASE_URL", "SECRET_KEY", "SQLALCHEMY_ECHO")
+
+
+class ConfigError(click.ClickException):
+    """A configuration mistake, reported as one line that says what to fix."""
+
+
+def _truthy(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for name in PLAIN_ENV:
+        if name in os.environ:
+            app.config[name] = os.environ[name]
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    app.config["SQLALCHEMY_ECHO"] = _truthy(app.config.get("SQLALCHEMY_ECHO"))
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        default = "sqlite:///" + os.path.join(app.instance_path, "enrollment.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("DATABASE_URL")
+                                                             or default)
+    else:
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    if not app.config.get("SECRET_KEY"):
+        if app.debug or app.testing:
+            app.config["SECRET_KEY"] = DEV_SECRET_KEY
+        else:
+            raise ConfigError(
+                "SECRET_KEY is not set: export SECRET_KEY (or FLASK_SECRET_KEY) to a long random "
+                "string, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`."
+            )
+
+
+def database_uri(url: str) -> str:
+    """Validate a database URL and pick the psycopg 3 driver for plain PostgreSQL URLs."""
+    url = (url or "").strip()
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"DATABASE_URL {url!r} is not a database URL: use e.g. "
+            "postgresql+psycopg://user@127.0.0.1/enrollment or sqlite:///path/to/file.sqlite3."
+        ) from None
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"DATABASE_URL uses {parsed.get_backend_name()!r}: Enrollment supports sqlite and "
+            "postgresql (postgresql+psycopg://…)."
+        )
+    return parsed.render_as_string(hide_password=False)

@@ -1,0 +1,98 @@
+"""Engine behaviour shared by every backend: UTC times, SQLite locking, write transactions.
+
+SQLite needs help to lock like PostgreSQL does. The pysqlite driver opens its own deferred
+transaction and silently ignores a requested `BEGIN IMMEDIATE`, so a count-then-insert overbooks.
+The hooks below switch the driver's transaction handling off and issue `BEGIN` themselves:
+`BEGIN IMMEDIATE` for a write transaction (see `write_transaction`), plain `BEGIN` otherwise,
+with WAL and a busy timeout so that waiting writers wait instead of failing.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+IMMEDIATE = "enrollment_immediate"
+BUSY_TIMEOUT_MS = 30_000
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC on every backend; returns aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite text written by hand (e.g. raw SQL imports)
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install the SQLite hooks on an engine (a no-op for other backends)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, connection_record):
+        # Off: pysqlite's own transaction handling, which would ignore our BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        immediate = bool(conn.get_execution_options().get(IMMEDIATE))
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.info[IMMEDIATE] = immediate
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(conn):
+        conn.info.pop(IMMEDIATE, None)
+
+
+def in_write_transaction(session: Session) -> bool:
+    """True when the session's transaction can take the course lock (see `write_transaction`)."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        return bool(conn.info.get(IMMEDIATE))
+    return True
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """Run a block in a fresh write transaction, committed at the end or rolled back on error.
+
+    The edge of every enrollment change (a view, an admin action, a CLI command) uses this. A
+    transaction already open (Flask-Login loading the user, say) is committed first, because a
+    lock asked for in the middle of a transaction is not a lock on SQLite.
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={IMMEDIATE: True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,48 @@
+"""Friendly error pages in the site's layout; JSON for clients that ask for it."""
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this page.",
+    404: "There is nothing at this address.",
+    405: "That action is not allowed here.",
+    413: "The upload is too large.",
+    500: "Something went wrong on our side. Nothing was changed; please try again.",
+}
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and not request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, message: str | None = None):
+    message = message or MESSAGES.get(status, "Error")
+    if wants_json():
+        return jsonify(error=message, status=status), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        return error_response(400, "Your form expired or was not sent from this site "
+                                   "(missing or invalid CSRF token). Reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        response = error_response(exc.code, MESSAGES.get(exc.code) or exc.description)
+        if exc.code == 405 and exc.valid_methods:
+            return response[0], 405, {"Allow": ", ".join(exc.valid_methods)}
+        return response
+
+    @app.errorhandler(InternalServerError)
+    def _internal(exc):
+        db.session.rollback()
+        return error_response(500)

@@ -1,0 +1,170 @@
+"""Departments, terms, courses and the prerequisite graph."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime
+from ..extensions import db
+
+if TYPE_CHECKING:
+    from .enrollments import Enrollment
+    from .users import Student
+
+DAY_LETTERS = "MTWRFSU"  # Monday .. Sunday
+DAY_NAMES = dict(zip(DAY_LETTERS, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], strict=True))
+
+# Self-referential many-to-many: a course requires other courses. Both sides cascade at the
+# database level, so deleting a course removes its prerequisite links and nothing else.
+prerequisite_links = Table(
+    "prerequisites",
+    db.metadata,
+    Column("course_id", ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True),
+    Column("prerequisite_id", ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    # One-to-many; a department with courses cannot be deleted (FK RESTRICT), nothing cascades.
+    courses: Mapped[list[Course]] = relationship(back_populates="department",
+                                                 passive_deletes="all")
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class Term(db.Model):
+    __tablename__ = "terms"
+    __table_args__ = (
+        CheckConstraint("enrollment_closes >= enrollment_opens", name="window_order"),
+        CheckConstraint("classes_end >= classes_start", name="classes_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    enrollment_opens: Mapped[datetime] = mapped_column(UTCDateTime)
+    enrollment_closes: Mapped[datetime] = mapped_column(UTCDateTime)
+    drop_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    classes_start: Mapped[date]
+    classes_end: Mapped[date]
+
+    # One-to-many; a term with courses cannot be deleted (FK RESTRICT), nothing cascades.
+    courses: Mapped[list[Course]] = relationship(back_populates="term", passive_deletes="all")
+
+    def window_state(self, now: datetime) -> str:
+        """'not_open', 'open' or 'closed'; both ends of the window are included."""
+        if now < self.enrollment_opens:
+            return "not_open"
+        if now > self.enrollment_closes:
+            return "closed"
+        return "open"
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
+class Course(db.Model):
+    __tablename__ = "courses"
+    __table_args__ = (
+        UniqueConstraint("term_id", "code", name="uq_courses_term_code"),
+        CheckConstraint("capacity >= 0", name="capacity_nonnegative"),
+        CheckConstraint("waitlist_capacity >= 0", name="waitlist_capacity_nonnegative"),
+        CheckConstraint("credits > 0", name="credits_positive"),
+        CheckConstraint("end_time > start_time", name="end_after_start"),
+        CheckConstraint("(start_time IS NULL) = (end_time IS NULL)", name="times_together"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # ON DELETE RESTRICT: deleting a term or department never deletes its courses silently.
+    term_id: Mapped[int] = mapped_column(ForeignKey("terms.id", ondelete="RESTRICT"), index=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("departments.id", ondelete="RESTRICT"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    credits: Mapped[int] = mapped_column(default=3)
+    capacity: Mapped[int] = mapped_column(default=30)
+    waitlist_capacity: Mapped[int] = mapped_column(default=10)
+    instructor: Mapped[str] = mapped_column(String(120), default="")
+    days: Mapped[str] = mapped_column(String(7), default="")  # subset of MTWRFSU, in that order
+    start_time: Mapped[time | None]
+    end_time: Mapped[time | None]
+    location: Mapped[str] = mapped_column(String(120), default="")
+
+    term: Mapped[Term] = relationship(back_populates="courses")
+    department: Mapped[Department] = relationship(back_populates="courses")
+    prerequisites: Mapped[list[Course]] = relationship(
+        secondary=prerequisite_links,
+        primaryjoin=lambda: Course.id == prerequisite_links.c.course_id,
+        secondaryjoin=lambda: Course.id == prerequisite_links.c.prerequisite_id,
+        back_populates="required_by",
+        order_by=lambda: Course.code,
+    )
+    required_by: Mapped[list[Course]] = relationship(
+        secondary=prerequisite_links,
+        primaryjoin=lambda: Course.id == prerequisite_links.c.prerequisite_id,
+        secondaryjoin=lambda: Course.id == prerequisite_links.c.course_id,
+        back_populates="prerequisites",
+        order_by=lambda: Course.code,
+    )
+    # The association objects; links are written only by enrollment.services. A course with
+    # enrollments cannot be deleted (FK RESTRICT on enrollments.course_id): drop them first.
+    enrollments: Mapped[list[Enrollment]] = relationship(
+        back_populates="course", passive_deletes="all"
+    )
+
+    # Plain many-to-many reads over the association object. `students` is writable for
+    # Flask-Admin's multi-select; the admin routes those writes through the services.
+    students: AssociationProxy[list[Student]] = association_proxy("enrollments", "student")
+    # Read-only, filtered: enrolled students by name, the waitlist in arrival order.
+    enrolled_students: Mapped[list[Student]] = relationship(
+        secondary="enrollments",
+        primaryjoin="and_(Course.id == Enrollment.course_id, Enrollment.status == 'enrolled')",
+        secondaryjoin="Student.id == Enrollment.student_id",
+        viewonly=True,
+    )
+    waitlisted_students: Mapped[list[Student]] = relationship(
+        secondary="enrollments",
+        primaryjoin="and_(Course.id == Enrollment.course_id, Enrollment.status == 'waitlisted')",
+        secondaryjoin="Student.id == Enrollment.student_id",
+        order_by="Enrollment.waitlist_seq",
+        viewonly=True,
+    )
+
+    def meets_on(self) -> list[str]:
+        return [d for d in DAY_LETTERS if d in (self.days or "")]
+
+    @property
+    def schedule_label(self) -> str:
+        if not self.days or self.start_time is None or self.end_time is None:
+            return "Time to be announced"
+        days = " ".join(DAY_NAMES[d] for d in self.meets_on())
+        return f"{days} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+    def overlaps(self, other: Course) -> bool:
+        """True when both courses meet on a common day at overlapping times."""
+        if not (self.start_time and self.end_time and other.start_time and other.end_time):
+            return False
+        if not set(self.days or "") & set(other.days or ""):
+            return False
+        return self.start_time < other.end_time and other.start_time < self.end_time
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def __repr__(self) -> str:
+        return f"<Course {self.id} {self.code}>"
+

@@ -1,0 +1,106 @@
+"""The `enrollments` association object between Student and Course, and its audit trail."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime
+from ..extensions import db
+from .catalog import Course
+from .types import str_enum
+from .users import Student, User, utcnow
+
+
+class Status(enum.StrEnum):
+    ENROLLED = "enrolled"
+    WAITLISTED = "waitlisted"
+    COMPLETED = "completed"
+
+
+class Source(enum.StrEnum):
+    SELF = "self"
+    STAFF = "staff"
+    IMPORT = "import"
+
+
+class Action(enum.StrEnum):
+    ENROLLED = "enrolled"
+    WAITLISTED = "waitlisted"
+    PROMOTED = "promoted"
+    DROPPED = "dropped"
+    ADDED_BY_STAFF = "added_by_staff"
+    REMOVED_BY_STAFF = "removed_by_staff"
+    IMPORTED = "imported"
+    COMPLETED = "completed"
+    REFUSED = "refused"
+
+
+class Enrollment(db.Model):
+    """One student's link to one course section. A drop deletes the row; the audit keeps it."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        # The roster and the waitlist read (course, status) ordered by arrival.
+        Index("ix_enrollments_course_status_seq", "course_id", "status", "waitlist_seq"),
+        # A student's schedule and credit load read (student, status).
+        Index("ix_enrollments_student_status", "student_id", "status"),
+        CheckConstraint(
+            "(status = 'waitlisted') = (waitlist_seq IS NOT NULL)", name="waitlist_seq_iff_waitlisted"
+        ),
+    )
+
+    # ON DELETE RESTRICT on both keys: a student or course with links cannot be deleted, so no
+    # link is ever orphaned or dropped without its audit event; drop the links first.
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("students.id", ondelete="RESTRICT"), primary_key=True
+    )
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="RESTRICT"), primary_key=True
+    )
+    status: Mapped[Status] = mapped_column(str_enum(Status, "enrollment_status"))
+    # Arrival order on the waitlist (first come, first served); NULL unless waitlisted.
+    waitlist_seq: Mapped[int | None]
+    grade: Mapped[str | None] = mapped_column(String(4))
+    source: Mapped[Source] = mapped_column(str_enum(Source, "enrollment_source"),
+                                           default=Source.SELF)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    student: Mapped[Student] = relationship(back_populates="enrollments")
+    course: Mapped[Course] = relationship(back_populates="enrollments")
+
+    def __repr__(self) -> str:
+        return f"<Enrollment s={self.student_id} c={self.course_id} {self.status}>"
+
+
+class EnrollmentEvent(db.Model):
+    """Append-only audit trail: one row for every change to `enrollments`."""
+
+    __tablename__ = "enrollment_events"
+    __table_args__ = (
+        Index("ix_enrollment_events_student_at", "student_id", "at"),
+        Index("ix_enrollment_events_course_at", "course_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # SET NULL: the trail outlives deleted users, students and courses; the labels keep who/what.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                 index=True)
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id", ondelete="SET NULL"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
+    action: Mapped[Action] = mapped_column(str_enum(Action, "enrollment_action"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    student_label: Mapped[str] = mapped_column(String(200), default="")
+    course_label: Mapped[str] = mapped_column(String(200), default="")
+
+    actor: Mapped[User | None] = relationship()
+    student: Mapped[Student | None] = relationship()
+    course: Mapped[Course | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<EnrollmentEvent {self.action} s={self.student_id} c={self.course_id}>"

@@ -1,0 +1,121 @@
+"""Login identities and student profiles (one-to-one)."""
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..database import UTCDateTime
+from ..extensions import db
+from .types import str_enum
+
+if TYPE_CHECKING:
+    from .catalog import Course
+    from .enrollments import Enrollment
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(enum.StrEnum):
+    STUDENT = "student"
+    STAFF = "staff"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased (see `normalize_email`), so the unique constraint ignores case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"), default=Role.STUDENT)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # One-to-one: deleting a user deletes its student profile (the profile is part of the account).
+    student: Mapped[Student | None] = relationship(
+        back_populates="user", uselist=False, cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @validates("email")
+    def _normalize_email(self, key, value: str) -> str:
+        return normalize_email(value)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == Role.STAFF
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+def normalize_email(value: str) -> str:
+    return (value or "").strip().lower()
+
+
+class Student(db.Model):
+    __tablename__ = "students"
+    __table_args__ = (CheckConstraint("max_credits > 0", name="max_credits_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # ON DELETE CASCADE: the profile cannot outlive its login identity.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    student_number: Mapped[str] = mapped_column(String(20), unique=True)
+    program: Mapped[str] = mapped_column(String(120), default="")
+    max_credits: Mapped[int] = mapped_column(default=18)
+
+    user: Mapped[User] = relationship(back_populates="student")
+    # The association objects; links are written only by enrollment.services.
+    enrollments: Mapped[list[Enrollment]] = relationship(
+        back_populates="student", passive_deletes="all"
+    )
+
+    courses: AssociationProxy[list[Course]] = association_proxy("enrollments", "course")
+    enrolled_courses: Mapped[list[Course]] = relationship(
+        secondary="enrollments",
+        primaryjoin="and_(Student.id == Enrollment.student_id, Enrollment.status == 'enrolled')",
+        secondaryjoin="Course.id == Enrollment.course_id",
+        viewonly=True,
+    )
+    waitlisted_courses: Mapped[list[Course]] = relationship(
+        secondary="enrollments",
+        primaryjoin="and_(Student.id == Enrollment.student_id, Enrollment.status == 'waitlisted')",
+        secondaryjoin="Course.id == Enrollment.course_id",
+        viewonly=True,
+    )
+
+    @property
+    def name(self) -> str:
+        return self.user.name if self.user else ""
+
+    @property
+    def email(self) -> str:
+        return self.user.email if self.user else ""
+
+    def __repr__(self) -> str:
+        return f"<Student {self.student_number}>"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.student_number})"
