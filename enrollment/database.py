@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 IMMEDIATE = "enrollment_immediate"
@@ -71,22 +71,27 @@ def configure_engine(engine: Engine) -> None:
         conn.info.pop(IMMEDIATE, None)
 
 
-def in_write_transaction(session: Session) -> bool:
+def _real(session: Session | scoped_session) -> Session:
+    return session() if isinstance(session, scoped_session) else session
+
+
+def in_write_transaction(session: Session | scoped_session) -> bool:
     """True when the session's transaction can take the course lock (see `write_transaction`)."""
-    conn = session.connection()
+    conn = _real(session).connection()
     if conn.dialect.name == "sqlite":
         return bool(conn.info.get(IMMEDIATE))
     return True
 
 
 @contextmanager
-def write_transaction(session: Session) -> Iterator[Session]:
+def write_transaction(session: Session | scoped_session) -> Iterator[Session]:
     """Run a block in a fresh write transaction, committed at the end or rolled back on error.
 
     The edge of every enrollment change (a view, an admin action, a CLI command) uses this. A
     transaction already open (Flask-Login loading the user, say) is committed first, because a
     lock asked for in the middle of a transaction is not a lock on SQLite.
     """
+    session = _real(session)
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={IMMEDIATE: True})

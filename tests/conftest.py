@@ -13,7 +13,7 @@ import warnings
 
 import pytest
 import sqlalchemy as sa
-from flask import template_rendered
+from flask import g, request_started, template_rendered
 from sqlalchemy.exc import SAWarning
 
 from enrollment import create_app
@@ -124,9 +124,17 @@ def _truncate_all():
 def app(make_app, request):
     marker = request.node.get_closest_marker("config")
     app = make_app(**(marker.kwargs if marker else {}))
+    # Test requests reuse this pushed app context, and with it `g`, where Flask-Login caches
+    # the user: forget it at every request, or one client's user leaks into the next request.
+    request_started.connect(_forget_cached_user, app)
     with app.app_context():
         yield app
         db.session.rollback()
+    request_started.disconnect(_forget_cached_user, app)
+
+
+def _forget_cached_user(sender, **extra):
+    g.pop("_login_user", None)
 
 
 @pytest.fixture
@@ -221,6 +229,15 @@ def make_student(app):
 @pytest.fixture
 def make_staff(app):
     return factories.make_staff
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Under CI=true nothing may be skipped: the PostgreSQL run and browser tests must run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if IN_CI and skipped and session.exitstatus == 0:
+        reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped; failing the run.", red=True)
+        session.exitstatus = 1
 
 
 def pytest_configure(config):

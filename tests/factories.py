@@ -1,8 +1,11 @@
 """Test data factories: sensible defaults, `**overrides` for what a test cares about."""
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import UTC, date, datetime, time
+
+from werkzeug.security import generate_password_hash
 
 from enrollment.extensions import db
 from enrollment.models import Course, Department, Role, Student, Term, User
@@ -76,13 +79,20 @@ def at(hhmm: str) -> time:
     return time(int(hours), int(minutes))
 
 
+@functools.cache
+def _password_hash() -> str:
+    return generate_password_hash(PASSWORD)
+
+
 def make_user(**overrides) -> User:
     n = _n()
     password = overrides.pop("password", PASSWORD)
     values = {"email": f"user{n}@example.edu", "name": f"User {n}", "role": Role.STUDENT}
     values.update(overrides)
     user = User(**values)
-    if password:
+    if password == PASSWORD:  # hashing is slow by design: hash the common password once
+        user.password_hash = _password_hash()
+    elif password:
         user.set_password(password)
     db.session.add(user)
     db.session.flush()

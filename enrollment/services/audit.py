@@ -1,0 +1,42 @@
+"""The audit trail: one EnrollmentEvent for every change to `enrollments`."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Action, Course, EnrollmentEvent, Student, User
+
+
+def record(action: Action, student: Student, course: Course, *, actor: User | None,
+           now: datetime, reason: str = "") -> EnrollmentEvent:
+    """Add one audit event to the session (written with the change, in its transaction)."""
+    event = EnrollmentEvent(
+        at=now,
+        actor_id=actor.id if actor is not None else None,
+        student_id=student.id,
+        course_id=course.id,
+        action=action,
+        reason=reason or "",
+        student_label=f"{student.student_number} {student.name}".strip(),
+        course_label=f"{course.term.code} {course.code}" if course.term else course.code,
+    )
+    db.session.add(event)
+    return event
+
+
+def history_for_student(student: Student) -> list[EnrollmentEvent]:
+    """The student's audit events, oldest first."""
+    return list(db.session.scalars(
+        select(EnrollmentEvent).where(EnrollmentEvent.student_id == student.id)
+        .order_by(EnrollmentEvent.at, EnrollmentEvent.id)
+    ))
+
+
+def history_for_course(course: Course) -> list[EnrollmentEvent]:
+    """The course's audit events, oldest first."""
+    return list(db.session.scalars(
+        select(EnrollmentEvent).where(EnrollmentEvent.course_id == course.id)
+        .order_by(EnrollmentEvent.at, EnrollmentEvent.id)
+    ))

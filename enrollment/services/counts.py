@@ -1,0 +1,70 @@
+"""Seat counts and waitlist positions, each in one query for any number of courses."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+
+from ..extensions import db
+from ..models import Enrollment, Status
+
+
+@dataclass(frozen=True)
+class SeatCount:
+    enrolled: int = 0
+    waitlisted: int = 0
+    last_waitlist_seq: int = 0
+
+
+def seat_counts(course_ids: Iterable[int]) -> dict[int, SeatCount]:
+    """Enrolled and waitlisted counts per course (missing courses count zero)."""
+    ids = list(set(course_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            Enrollment.course_id,
+            func.count(case((Enrollment.status == Status.ENROLLED, 1))),
+            func.count(case((Enrollment.status == Status.WAITLISTED, 1))),
+            func.coalesce(func.max(Enrollment.waitlist_seq), 0),
+        )
+        .where(Enrollment.course_id.in_(ids), Enrollment.status != Status.COMPLETED)
+        .group_by(Enrollment.course_id)
+    )
+    counts = {course_id: SeatCount() for course_id in ids}
+    for course_id, enrolled, waitlisted, last_seq in rows:
+        counts[course_id] = SeatCount(enrolled, waitlisted, last_seq)
+    return counts
+
+
+def seat_count(course_id: int) -> SeatCount:
+    return seat_counts([course_id])[course_id]
+
+
+def waitlist_positions(course_ids: Iterable[int]) -> dict[tuple[int, int], int]:
+    """{(student_id, course_id): 1-based position} for everyone waitlisted in the courses."""
+    ids = list(set(course_ids))
+    if not ids:
+        return {}
+    position = func.row_number().over(
+        partition_by=Enrollment.course_id, order_by=Enrollment.waitlist_seq
+    )
+    rows = db.session.execute(
+        select(Enrollment.student_id, Enrollment.course_id, position)
+        .where(Enrollment.course_id.in_(ids), Enrollment.status == Status.WAITLISTED)
+    )
+    return {(student_id, course_id): pos for student_id, course_id, pos in rows}
+
+
+def waitlist_position(enrollment: Enrollment) -> int | None:
+    """The 1-based waitlist position of one link, or None when it is not waitlisted."""
+    if enrollment.status != Status.WAITLISTED:
+        return None
+    return db.session.scalar(
+        select(func.count()).select_from(Enrollment).where(
+            Enrollment.course_id == enrollment.course_id,
+            Enrollment.status == Status.WAITLISTED,
+            Enrollment.waitlist_seq <= enrollment.waitlist_seq,
+        )
+    )

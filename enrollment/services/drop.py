@@ -1,0 +1,57 @@
+"""Dropping a course or leaving its waitlist; the freed seat goes to the waitlist."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..extensions import db
+from ..models import Action, Course, Enrollment, Status, Student, User
+from . import audit
+from .eligibility import existing_link
+from .enroll import require_reason
+from .errors import EnrollmentRefused, Override, Refusal
+from .locking import lock_course
+from .waitlist import fill_from_waitlist
+
+
+@dataclass
+class DropResult:
+    previous_status: Status
+    promoted: list[Enrollment] = field(default_factory=list)
+    skipped: list[tuple[Student, Refusal]] = field(default_factory=list)
+
+
+def drop(student: Student, course: Course, *, actor: User | None, now: datetime,
+         reason: str = "", by_staff: bool = False,
+         override: frozenset[Override] = frozenset()) -> DropResult:
+    """Remove the student's link to the course and promote from the waitlist.
+
+    Students may drop enrolled or waitlisted courses until the term's drop deadline
+    (inclusive). Staff (`by_staff=True`) may also remove completed records, and after the
+    deadline with `Override.DEADLINE` and a reason. Must run inside `write_transaction`.
+    """
+    override = frozenset(override)
+    require_reason(override, reason)
+    course = lock_course(course)
+    link = existing_link(student.id, course.id)
+    if link is None or (link.status == Status.COMPLETED and not by_staff):
+        raise EnrollmentRefused.single("not_enrolled", f"You are not enrolled in or waitlisted for {course.code}.")
+    if (now > course.term.drop_deadline and link.status != Status.COMPLETED
+            and not (by_staff and Override.DEADLINE in override)):
+        raise EnrollmentRefused.single("drop_deadline_passed",
+                     f"The drop deadline for {course.term.name} was "
+                     f"{course.term.drop_deadline:%d %b %Y %H:%M} UTC.")
+    previous = link.status
+    db.session.delete(link)
+    action = Action.REMOVED_BY_STAFF if by_staff else Action.DROPPED
+    what = {Status.ENROLLED: "Dropped.", Status.WAITLISTED: "Left the waitlist.",
+            Status.COMPLETED: "Removed a completed record."}[previous]
+    audit.record(action, student, course, actor=actor, now=now,
+                 reason=f"{what} {reason.strip()}".strip())
+    db.session.flush()
+    result = DropResult(previous)
+    if previous == Status.ENROLLED:
+        promotions = fill_from_waitlist(course, actor=actor, now=now,
+                                        reason=f"Seat freed by {student.student_number}.")
+        result.promoted, result.skipped = promotions.promoted, promotions.skipped
+    return result

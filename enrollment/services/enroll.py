@@ -1,0 +1,69 @@
+"""Enrolling: a seat if there is one, else the waitlist, else a refusal with every reason."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..extensions import db
+from ..models import Action, Course, Enrollment, Source, Status, Student, User
+from . import audit
+from .counts import seat_count
+from .eligibility import check_enroll, skipped_rules
+from .errors import EnrollmentRefused, Override
+from .locking import lock_course
+
+ACTIONS = {
+    Source.SELF: {Status.ENROLLED: Action.ENROLLED, Status.WAITLISTED: Action.WAITLISTED},
+    Source.STAFF: {Status.ENROLLED: Action.ADDED_BY_STAFF, Status.WAITLISTED: Action.ADDED_BY_STAFF},
+    Source.IMPORT: {Status.ENROLLED: Action.IMPORTED, Status.WAITLISTED: Action.IMPORTED},
+}
+
+
+def require_reason(override: frozenset[Override], reason: str) -> None:
+    if override and not (reason or "").strip():
+        raise EnrollmentRefused.single(
+            "reason_required", "A reason is required when overriding a rule.")
+
+
+def enroll(student: Student, course: Course, *, actor: User | None, now: datetime,
+           source: Source = Source.SELF, override: frozenset[Override] = frozenset(),
+           reason: str = "") -> Enrollment:
+    """Enroll the student, or put them on the waitlist when the seats are taken.
+
+    Locks the course first. Raises `EnrollmentRefused` with every reason found when a rule
+    blocks it. Staff (`source=Source.STAFF`) may override rules with a reason; an override of
+    capacity enrolls beyond the capacity. Imports skip the window and prerequisites.
+    Must run inside `write_transaction`; flushes, the caller commits.
+    """
+    override = frozenset(override)
+    if source == Source.SELF and override:
+        raise ValueError("students cannot override rules")
+    require_reason(override, reason)
+    course = lock_course(course)
+    seats = seat_count(course.id)
+    skip = skipped_rules(source, override)
+    reasons = check_enroll(student, course, now=now, skip=skip, seats=seats)
+    if reasons:
+        raise EnrollmentRefused(reasons)
+
+    if seats.enrolled < course.capacity or Override.CAPACITY in override:
+        status, seq = Status.ENROLLED, None
+    else:
+        status, seq = Status.WAITLISTED, seats.last_waitlist_seq + 1
+    link = Enrollment(student_id=student.id, course_id=course.id, status=status,
+                      waitlist_seq=seq, source=source, created_at=now,
+                      status_changed_at=now, updated_at=now)
+    db.session.add(link)
+    audit.record(ACTIONS[source][status], student, course, actor=actor, now=now,
+                 reason=describe(status, seats.waitlisted + 1, override, reason))
+    db.session.flush()
+    return link
+
+
+def describe(status: Status, position: int, override: frozenset[Override], reason: str) -> str:
+    text = "Enrolled." if status == Status.ENROLLED else f"Waitlisted at position {position}."
+    if override:
+        text += f" Overrode: {', '.join(sorted(override))}."
+    if reason:
+        text += f" {reason.strip()}"
+    return text
+

@@ -1,0 +1,118 @@
+"""Staff actions: promote, move between sections, mark completed, change capacity."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..extensions import db
+from ..models import Action, Course, Enrollment, Source, Status, Student, User
+from . import audit
+from .counts import seat_count
+from .drop import drop
+from .eligibility import existing_link, promotion_refusal, term_load
+from .enroll import enroll, require_reason
+from .errors import EnrollmentRefused, Override
+from .locking import lock_course, lock_courses
+from .waitlist import Promotions, fill_from_waitlist, set_status
+
+GRADES = {"A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F", "P", "NP",
+          "W", "I"}
+
+
+def promote(student: Student, course: Course, *, actor: User | None, now: datetime,
+            reason: str, override: frozenset[Override] = frozenset()) -> Enrollment:
+    """Staff move a waitlisted student into the course now, ahead of the queue.
+
+    Without a free seat this needs `Override.CAPACITY`; a conflict or credit load needs its
+    own override. The reason is always required.
+    """
+    override = frozenset(override)
+    if not (reason or "").strip():
+        raise EnrollmentRefused.single("reason_required", "A reason is required to promote.")
+    course = lock_course(course)
+    link = existing_link(student.id, course.id)
+    if link is None or link.status != Status.WAITLISTED:
+        raise EnrollmentRefused.single(
+            "not_waitlisted", f"{student.name} is not on the waitlist for {course.code}.")
+    if seat_count(course.id).enrolled >= course.capacity and Override.CAPACITY not in override:
+        raise EnrollmentRefused.single(
+            "course_full", f"{course.code} has no free seat; override capacity to promote.")
+    refusal = promotion_refusal(student, course, term_load(student.id, course.term_id,
+                                                           excluding=course.id))
+    if refusal and not ({"time_conflict": Override.CONFLICT,
+                         "credit_limit": Override.CREDIT_LOAD}[refusal.code] in override):
+        raise EnrollmentRefused(refusal)
+    set_status(link, Status.ENROLLED, now)
+    text = f"Promoted by staff. {reason.strip()}"
+    if override:
+        text += f" Overrode: {', '.join(sorted(override))}."
+    audit.record(Action.PROMOTED, student, course, actor=actor, now=now, reason=text)
+    db.session.flush()
+    return link
+
+
+def move(student: Student, from_course: Course, to_course: Course, *, actor: User | None,
+         now: datetime, reason: str = "", override: frozenset[Override] = frozenset()
+         ) -> Enrollment:
+    """Move a student from one section to another, as one change: both or neither.
+
+    The old seat goes to the old section's waitlist; the new section enrolls or waitlists by
+    the rules (window and deadline are staff's to ignore here; other rules need overrides).
+    """
+    if from_course.id == to_course.id:
+        raise EnrollmentRefused.single("same_course", "Choose a different section to move to.")
+    lock_courses(from_course.id, to_course.id)  # both, in id order: two movers cannot deadlock
+    override = frozenset(override) | {Override.DEADLINE}
+    drop(student, from_course, actor=actor, now=now, by_staff=True, override=override,
+         reason=f"Moved to {to_course.code}. {reason}".strip())
+    return enroll(student, to_course, actor=actor, now=now, source=Source.STAFF,
+                  override=override | {Override.WINDOW},
+                  reason=f"Moved from {from_course.code}. {reason}".strip())
+
+
+def complete(student: Student, course: Course, grade: str, *, actor: User | None,
+             now: datetime, reason: str = "") -> Enrollment:
+    """Record a completed course with its grade (prerequisites look at these).
+
+    An enrolled link becomes completed; without a link (a past term being recorded) one is
+    created. A waitlisted student cannot complete the course.
+    """
+    grade = (grade or "").strip().upper()
+    if grade not in GRADES:
+        raise EnrollmentRefused.single(
+            "invalid_grade", f"{grade or 'An empty grade'} is not a grade "
+                             f"(use one of {', '.join(sorted(GRADES))}).")
+    course = lock_course(course)
+    link = existing_link(student.id, course.id)
+    if link is not None and link.status == Status.WAITLISTED:
+        raise EnrollmentRefused.single(
+            "not_enrolled", f"{student.name} is on the waitlist for {course.code}, not enrolled.")
+    if link is None:
+        link = Enrollment(student_id=student.id, course_id=course.id, status=Status.COMPLETED,
+                          source=Source.STAFF if actor is not None else Source.IMPORT,
+                          created_at=now, status_changed_at=now, updated_at=now)
+        db.session.add(link)
+    elif link.status != Status.COMPLETED:
+        set_status(link, Status.COMPLETED, now)
+    link.grade = grade
+    link.updated_at = now
+    audit.record(Action.COMPLETED, student, course, actor=actor, now=now,
+                 reason=f"Grade {grade}. {reason}".strip())
+    db.session.flush()
+    return link
+
+
+def set_capacity(course: Course, capacity: int, *, actor: User | None, now: datetime,
+                 waitlist_capacity: int | None = None) -> Promotions:
+    """Change the capacity; a raise promotes from the waitlist, a cut removes nobody."""
+    if capacity < 0 or (waitlist_capacity is not None and waitlist_capacity < 0):
+        raise EnrollmentRefused.single("invalid_capacity", "Capacities cannot be negative.")
+    course = lock_course(course)
+    course.capacity = capacity
+    if waitlist_capacity is not None:
+        course.waitlist_capacity = waitlist_capacity
+    db.session.flush()
+    return fill_from_waitlist(course, actor=actor, now=now,
+                              reason=f"Capacity raised to {capacity}.")
+
+
+__all__ = ["complete", "move", "promote", "set_capacity"]
