@@ -54,10 +54,14 @@ def term_loads(student_ids: list[int], term_id: int, *, excluding: int | None = 
     return loads
 
 
+# Module-level aliases: a new alias per call would defeat SQLAlchemy's statement cache.
+_prereq = aliased(Course, name="prereq")
+_done = aliased(Course, name="done")
+
+
 def missing_prerequisites(student_id: int, course_id: int) -> list[str]:
     """Codes of the course's prerequisites the student has not completed (in any term)."""
-    prereq = aliased(Course)
-    done = aliased(Course)
+    prereq, done = _prereq, _done
     completed = exists().where(
         Enrollment.student_id == student_id,
         Enrollment.status == Status.COMPLETED,
