@@ -8,6 +8,7 @@ the PostgreSQL run with a printed reason; under CI=true it fails.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 import warnings
 
@@ -15,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from flask import g, request_started, template_rendered
 from sqlalchemy.exc import SAWarning
+from werkzeug.serving import make_server
 
 from enrollment import create_app
 from enrollment.extensions import db
@@ -140,6 +142,20 @@ def _forget_cached_user(sender, **extra):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve `app` in a thread (mark the test `sqlite_file` on SQLite); yields its base URL."""
+    db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 @pytest.fixture

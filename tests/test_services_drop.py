@@ -199,3 +199,20 @@ def test_history_in_order(make_course, make_student):
         Action.ENROLLED, Action.DROPPED, Action.ENROLLED]
     assert all(e.course_label.endswith(course.code) for e in
                db.session.scalars(select(EnrollmentEvent)))
+
+
+def test_staff_refusals_have_codes(make_course, make_term, make_student, make_staff):
+    term = make_term()
+    course = make_course(term=term)
+    student, staff = make_student(), make_staff()
+    tx(services.enroll, student, course)
+    cases = [
+        (services.promote, (student, course), {"reason": "x"}, "not_waitlisted"),
+        (services.move, (student, course, course), {}, "same_course"),
+        (services.set_capacity, (course, -1), {}, "invalid_capacity"),
+    ]
+    for fn, args, kw, code in cases:
+        with pytest.raises(EnrollmentRefused) as info:
+            tx(fn, *args, actor=staff, **kw)
+        assert info.value.code == code
+    assert status(student, course) == Status.ENROLLED
