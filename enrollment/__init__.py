@@ -65,10 +65,13 @@ def _check_database(engine) -> None:
 
 
 def _register_parts(app: Flask) -> None:
-    from . import admin, auth, cli, errors, shell
+    from . import admin, auth, catalog, cli, errors, reports, schedule, shell
 
     errors.init_app(app)
     auth.init_app(app)
+    catalog.init_app(app)
+    schedule.init_app(app)
+    reports.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
     shell.init_app(app)

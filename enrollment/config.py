@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import Flask
@@ -15,6 +16,8 @@ DEFAULTS = {
     "SQLALCHEMY_ECHO": False,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "CATALOG_PAGE_SIZE": 25,
+    # The school's wall clock: course meeting times are local times in this zone (zoneinfo).
+    "SCHOOL_TIMEZONE": "UTC",
     "FIXED_NOW": None,
     "CHECK_DATABASE": True,
     "PASSWORD_MIN_LENGTH": 10,
@@ -57,6 +60,16 @@ def load_config(app: Flask, test_config: dict | None) -> None:
                                                              or default)
     else:
         app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    school_tz = app.config.get("SCHOOL_TIMEZONE") or "UTC"
+    try:
+        ZoneInfo(school_tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"SCHOOL_TIMEZONE {school_tz!r} is not a time zone name: use e.g. UTC or "
+            "America/New_York."
+        ) from None
+    app.config["SCHOOL_TIMEZONE"] = school_tz
 
     if not app.config.get("SECRET_KEY"):
         if app.debug or app.testing:

@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     admin = Admin(
         app,
         name="Enrollment admin",
-        index_view=StaffIndexView(url="/admin/", template="admin/dashboard.html"),
+        index_view=StaffIndexView(url="/admin", template="admin/dashboard.html"),
         theme=_theme(),
     )
     from .views import register_views
@@ -20,4 +20,4 @@ def init_app(app: Flask) -> None:
 def _theme():
     from flask_admin.theme import Bootstrap4Theme
 
-    return Bootstrap4Theme(swatch="default", fluid=True)
+    return Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/site_base.html")

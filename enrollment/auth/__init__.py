@@ -13,9 +13,11 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         try:
-            return db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
+            user = db.session.get(User, int(user_id))
+        except (TypeError, ValueError, OverflowError):
             return None
+        # An account disabled by staff is logged out at its next request, not at its next login.
+        return user if user is not None and user.active else None
 
     from .views import bp
 

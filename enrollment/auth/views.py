@@ -15,13 +15,18 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def safe_next(target: str | None) -> str | None:
-    """A local path to go back to, or None: never another host or scheme."""
+    """A local path to go back to, or None: never another host or scheme.
+
+    Browsers read a backslash as a slash and drop tabs and newlines inside a URL, so a
+    backslash or a control character can turn a local-looking path into `//evil.com`.
+    """
     if not target:
         return None
     target = target.strip()
+    if any(ch == "\\" or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
 

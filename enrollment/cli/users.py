@@ -17,6 +17,9 @@ def create_staff(email: str, name: str, password: str) -> None:
     """Create a staff account, or make an existing account staff and reset its password."""
     from ..auth.passwords import password_problem
 
+    for option, value in (("--email", email), ("--name", name), ("--password", password)):
+        if "\x00" in value:  # PostgreSQL refuses NUL in text: say so instead of a traceback
+            raise click.UsageError(f"{option} must not contain NUL characters.")
     email = normalize_email(email)
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise click.UsageError(f"--email {email!r} is not an email address.")

@@ -9,7 +9,7 @@ from . import audit
 from .counts import seat_count
 from .drop import drop
 from .eligibility import existing_link, promotion_refusal, term_load
-from .enroll import enroll, require_reason
+from .enroll import enroll
 from .errors import EnrollmentRefused, Override
 from .locking import lock_course, lock_courses
 from .waitlist import Promotions, fill_from_waitlist, set_status
@@ -38,8 +38,8 @@ def promote(student: Student, course: Course, *, actor: User | None, now: dateti
             "course_full", f"{course.code} has no free seat; override capacity to promote.")
     refusal = promotion_refusal(student, course, term_load(student.id, course.term_id,
                                                            excluding=course.id))
-    if refusal and not ({"time_conflict": Override.CONFLICT,
-                         "credit_limit": Override.CREDIT_LOAD}[refusal.code] in override):
+    if refusal and {"time_conflict": Override.CONFLICT,
+                         "credit_limit": Override.CREDIT_LOAD}[refusal.code] not in override:
         raise EnrollmentRefused(refusal)
     set_status(link, Status.ENROLLED, now)
     text = f"Promoted by staff. {reason.strip()}"

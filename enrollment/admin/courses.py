@@ -1,0 +1,154 @@
+"""Courses in the admin: seat counts on the list, the roster edited through the rules."""
+from __future__ import annotations
+
+from flask import g, url_for
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from .. import services
+from ..auth.forms import strip
+from ..extensions import db
+from ..models import DAY_LETTERS, Course, Enrollment, Student
+from ..services import Override
+from .base import StaffModelView
+from .loaders import CourseLoader, StudentLoader
+from .roster import RosterFormMixin, RosterRefused
+
+
+def _days(form, field):
+    value = (field.data or "").upper().replace(" ", "")
+    if any(ch not in DAY_LETTERS for ch in value) or len(set(value)) != len(value):
+        raise ValidationError(f"Use the day letters {DAY_LETTERS} (M Mon … R Thu … U Sun), "
+                              "each once, e.g. MWF.")
+    field.data = "".join(d for d in DAY_LETTERS if d in value)
+
+
+def _seats(view, context, model, name):
+    counts = g.get("admin_seat_counts", {}).get(model.id)
+    enrolled = counts.enrolled if counts else 0
+    return f"{enrolled} / {model.capacity}"
+
+
+def _waitlist(view, context, model, name):
+    counts = g.get("admin_seat_counts", {}).get(model.id)
+    waiting = counts.waitlisted if counts else 0
+    return f"{waiting} / {model.waitlist_capacity}"
+
+
+def _roster_link(view, context, model, name):
+    return Markup('<a href="{}">roster</a>').format(url_for("reports.roster",
+                                                            course_id=model.id))
+
+
+class CourseView(RosterFormMixin, StaffModelView):
+    link_field = "students"
+    link_loader = StudentLoader("students")
+    link_description = ("Type a name, email or student number. Added students are enrolled "
+                        "(or waitlisted when the course is full) by the rules; removed ones "
+                        "are dropped and the waitlist moves up.")
+    link_overrides = (Override.CAPACITY, Override.PREREQUISITES, Override.CONFLICT,
+                      Override.CREDIT_LOAD, Override.WINDOW, Override.DEADLINE)
+    unique_message = "Another course in this term already uses this code."
+
+    column_list = ["term", "department", "code", "title", "credits", "seats", "waitlist",
+                   "instructor", "schedule_label", "roster"]
+    column_labels = {"term": "Term", "department": "Dept.", "seats": "Enrolled / capacity",
+                     "waitlist": "Waitlist", "schedule_label": "Meets",
+                     "term.code": "Term", "department.code": "Department"}
+    column_formatters = {"term": lambda v, c, m, n: m.term.code,
+                         "department": lambda v, c, m, n: m.department.code,
+                         "seats": _seats, "waitlist": _waitlist, "roster": _roster_link}
+    column_formatters_export = {"term": lambda v, c, m, n: m.term.code,
+                                "department": lambda v, c, m, n: m.department.code,
+                                "seats": _seats, "waitlist": _waitlist}
+    column_export_list = ["term", "department", "code", "title", "credits", "capacity",
+                          "seats", "waitlist", "instructor", "days", "start_time", "end_time",
+                          "location"]
+    column_sortable_list = [("term", "term.code"), ("department", "department.code"), "code",
+                            "title", "credits", "instructor"]
+    column_default_sort = [("code", False)]
+    column_searchable_list = ["code", "title", "instructor"]
+    column_filters = ["term.code", "department.code", "code", "credits", "instructor"]
+
+    form_columns = ["term", "department", "code", "title", "description", "credits",
+                    "capacity", "waitlist_capacity", "instructor", "days", "start_time",
+                    "end_time", "location", "prerequisites", "students"]
+    form_ajax_refs = {"prerequisites": CourseLoader("prerequisites"), "students": link_loader}
+    form_args = {
+        "code": {"validators": [InputRequired(), Length(max=20)], "filters": [strip]},
+        "title": {"validators": [InputRequired(), Length(max=200)], "filters": [strip]},
+        "description": {"filters": [strip]},
+        "credits": {"validators": [InputRequired(), NumberRange(min=1, max=30)]},
+        "capacity": {"validators": [InputRequired(), NumberRange(min=0, max=10_000)]},
+        "waitlist_capacity": {"validators": [InputRequired(), NumberRange(min=0, max=10_000)]},
+        "instructor": {"validators": [Optional(), Length(max=120)], "filters": [strip]},
+        "days": {"validators": [Optional(), Length(max=7), _days], "filters": [strip],
+                 "description": "Meeting days as letters: M T W R (Thu) F S U (Sun)."},
+        "location": {"validators": [Optional(), Length(max=120)], "filters": [strip]},
+    }
+
+    def get_query(self):
+        return super().get_query().options(joinedload(Course.term), joinedload(Course.department))
+
+    def get_list(self, *args, **kwargs):
+        count, data = super().get_list(*args, **kwargs)
+        # One aggregate for the page's seat counts instead of two queries per row.
+        g.admin_seat_counts = services.seat_counts([c.id for c in data])
+        return count, data
+
+    def get_one(self, id):
+        try:
+            pk = int(id)
+        except (TypeError, ValueError):
+            return None
+        # populate_existing: the eager loads apply even to a course already in the session.
+        return db.session.scalars(
+            select(Course).where(Course.id == pk).options(
+                joinedload(Course.term), joinedload(Course.department),
+                selectinload(Course.prerequisites).joinedload(Course.term),
+                selectinload(Course.enrollments).joinedload(Enrollment.student)
+                .joinedload(Student.user))
+            .execution_options(populate_existing=True)).first()
+
+    def validate_form(self, form):
+        ok = super().validate_form(form)
+        start = getattr(form, "start_time", None)
+        end = getattr(form, "end_time", None)
+        if start is not None and end is not None:
+            if (start.data is None) != (end.data is None):
+                end.errors = [*end.errors, "Give both a start and an end time, or neither."]
+                ok = False
+            elif start.data and end.data and end.data <= start.data:
+                end.errors = [*end.errors, "The end time must be after the start time."]
+                ok = False
+        return ok
+
+    # The roster side of RosterFormMixin.
+    def pair(self, model, other):
+        return other, model
+
+    def populate_plain(self, form, model, is_created):
+        # A capacity change promotes from the waitlist: `after_plain` runs it by the rules.
+        skip = () if is_created else ("capacity", "waitlist_capacity")
+        super().populate_plain(form, model, is_created, skip=skip)
+
+    def after_plain(self, form, model, is_created, context):
+        if model in (form.prerequisites.data or []):
+            raise RosterRefused("prerequisites", "A course cannot be its own prerequisite.")
+        if is_created:
+            return
+        capacity, waitlist = form.capacity.data, form.waitlist_capacity.data
+        if (capacity, waitlist) != (model.capacity, model.waitlist_capacity):
+            result = services.set_capacity(model, capacity, actor=context["actor"],
+                                           now=context["now"], waitlist_capacity=waitlist)
+            context["tally"]["promoted"] += len(result.promoted)
+
+    def delete_blocker(self, model):
+        links = db.session.scalar(select(func.count()).select_from(Enrollment)
+                                  .where(Enrollment.course_id == model.id))
+        if links:
+            return (f"{model.code} cannot be deleted: it has {links} enrolled, waitlisted or "
+                    "completed students. Drop them first (Enrollments → With selected → Drop).")
+        return None

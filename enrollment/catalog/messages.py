@@ -1,0 +1,28 @@
+"""The flash messages that say exactly what an enroll or drop did."""
+from __future__ import annotations
+
+from .. import services
+from ..models import Status
+
+
+def enroll_message(label: str, status: Status, position: int | None) -> str:
+    """What an accepted enroll did: a seat, or a place on the waitlist."""
+    if status == Status.WAITLISTED:
+        return (f"{label} is full: you joined the waitlist at position {position}. "
+                "The first eligible student on the waitlist gets the next free seat.")
+    return f"You are enrolled in {label}."
+
+
+def drop_message(label: str, previous: Status, promoted: int) -> str:
+    """What an accepted drop did, and whether the seat went to someone on the waitlist."""
+    if previous == Status.WAITLISTED:
+        return f"You left the waitlist for {label}."
+    message = f"You dropped {label}."
+    if promoted:
+        message += " Your seat went to the next student on the waitlist."
+    return message
+
+
+def refusal_message(verb: str, label: str, exc: services.EnrollmentRefused) -> str:
+    """`verb` is 'enroll in' or 'drop'; the reasons come from the rules, in their words."""
+    return f"You could not {verb} {label}: {exc.message}"

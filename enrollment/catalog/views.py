@@ -1,0 +1,147 @@
+"""The course catalog, the course page, and the enroll / drop actions."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import clock, services
+from ..auth.access import student_required
+from ..database import write_transaction
+from ..extensions import db, login_manager
+from ..models import Course, Status
+from . import queries
+from .forms import CatalogFilterForm, CourseActionForm
+from .messages import drop_message, enroll_message, refusal_message
+
+bp = Blueprint("catalog", __name__)
+MAX_PAGE = 100_000
+# Ids beyond a 32-bit integer cannot exist (PostgreSQL would refuse the query): 404 by routing.
+COURSE_ID = "<int(max=2147483647):course_id>"
+
+
+@bp.get("/")
+def home():
+    """The site starts at the catalog."""
+    return redirect(url_for("catalog.index"))
+
+
+@bp.get("/courses")
+def index():
+    """The catalog: search and filters from the query string, one page of courses with seats."""
+    terms, departments = queries.filter_choices()
+    form = CatalogFilterForm(request.args, terms, departments)
+    q, term_code, department_code, notes = form.cleaned()
+    # Clamped: a huge page number would overflow the database's integer in OFFSET.
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    pagination = queries.search_courses(
+        q=q, term_code=term_code, department_code=department_code, page=page,
+        per_page=current_app.config["CATALOG_PAGE_SIZE"],
+    )
+    if page > 1 and not pagination.items and pagination.total:
+        # A page past the end (an old bookmark, a hand-edited URL): go to the last one.
+        return redirect(_catalog_url(form, pagination.pages))
+    return render_template(
+        "catalog/index.html", form=form, pagination=pagination, notes=notes,
+        seats=queries.availabilities(pagination.items), page_url=lambda p: _catalog_url(form, p),
+        filtered=bool(q or term_code or department_code),
+    )
+
+
+def _catalog_url(form: CatalogFilterForm, page: int) -> str:
+    args = {name: form[name].data for name in ("q", "term", "department") if form[name].data}
+    if page > 1:
+        args["page"] = page
+    return url_for("catalog.index", **args)
+
+
+@bp.get(f"/courses/{COURSE_ID}")
+def course(course_id: int):
+    """A course with the viewer's status, the one action that applies, or why it does not."""
+    course = queries.load_course(course_id)
+    if course is None:
+        abort(404)
+    now = clock.now()
+    seats = queries.availabilities([course])[course.id]
+    student = current_user.student if current_user.is_authenticated else None
+    viewer = blockers = None
+    completed = set()
+    if student is not None:
+        viewer = queries.viewer_status(student, course)
+        completed = queries.completed_codes(student, [p.code for p in course.prerequisites])
+        if viewer.status is None:
+            blockers = services.enrollment_blockers(student, course, now=now)
+    return render_template(
+        "catalog/course.html", course=course, seats=seats, viewer=viewer, blockers=blockers,
+        completed=completed, student=student, form=CourseActionForm(), Status=Status,
+        window=course.term.window_state(now), drop_open=now <= course.term.drop_deadline,
+    )
+
+
+def course_action(view):
+    """Student-only POST: anonymous users are sent to log in and back to the course page."""
+    guarded = student_required(view)
+
+    @wraps(view)
+    def wrapped(course_id: int):
+        if not current_user.is_authenticated:
+            flash(login_manager.login_message, login_manager.login_message_category)
+            next_url = url_for("catalog.course", course_id=course_id)
+            return redirect(url_for("auth.login", next=next_url), code=303)
+        return guarded(course_id)
+
+    return wrapped
+
+
+def _load_for_action(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None:
+        abort(404)
+    return course
+
+
+def _back_to(course_id: int):
+    return redirect(url_for("catalog.course", course_id=course_id), code=303)
+
+
+@bp.post(f"/courses/{COURSE_ID}/enroll")
+@course_action
+def enroll(course_id: int):
+    """Enroll or join the waitlist; the flash says which, or every reason it was refused."""
+    course = _load_for_action(course_id)
+    student = current_user.student
+    label = f"{course.code} {course.title}"
+    try:
+        with write_transaction(db.session):
+            link = services.enroll(student, course, actor=current_user, now=clock.now())
+            position = (services.waitlist_position(link)
+                        if link.status == Status.WAITLISTED else None)
+            status = link.status
+    except services.EnrollmentRefused as exc:
+        flash(refusal_message("enroll in", label, exc), "danger")
+    except LookupError:  # the course was deleted between loading and locking it
+        abort(404)
+    else:
+        flash(enroll_message(label, status, position), "success")
+    return _back_to(course_id)
+
+
+@bp.post(f"/courses/{COURSE_ID}/drop")
+@course_action
+def drop(course_id: int):
+    """Drop the course or leave its waitlist; the freed seat goes to the waitlist."""
+    course = _load_for_action(course_id)
+    student = current_user.student
+    label = f"{course.code} {course.title}"
+    try:
+        with write_transaction(db.session):
+            result = services.drop(student, course, actor=current_user, now=clock.now())
+            previous, promoted = result.previous_status, len(result.promoted)
+    except services.EnrollmentRefused as exc:
+        flash(refusal_message("drop", label, exc), "danger")
+    except LookupError:
+        abort(404)
+    else:
+        flash(drop_message(label, previous, promoted), "success")
+    return _back_to(course_id)

@@ -1,0 +1,262 @@
+"""`flask seed-demo`: a realistic demo school, written in bulk.
+
+This is the one place that writes `enrollments` rows without the services: demo data for tens
+of thousands of students would take minutes one `enroll()` at a time. `demo_school` builds
+data that keeps every invariant of the rules engine, and the rows are written with the
+driver's executemany in chunks, with one audit event ("demo data") per enrollment.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+from werkzeug.security import generate_password_hash
+
+from .. import clock
+from ..database import write_transaction
+from ..extensions import db
+from ..models import (
+    Action,
+    Course,
+    Department,
+    Enrollment,
+    EnrollmentEvent,
+    Role,
+    Source,
+    Status,
+    Student,
+    Term,
+    User,
+    prerequisite_links,
+)
+from . import demo_catalog as catalog
+from .demo_school import DemoSchool, build_school
+
+CHUNK = 5_000
+ACTIONS = {Status.ENROLLED: Action.ENROLLED, Status.WAITLISTED: Action.WAITLISTED,
+           Status.COMPLETED: Action.COMPLETED}
+
+
+@click.command("seed-demo")
+@click.option("--students", default=400, show_default=True, type=click.IntRange(0, 1_000_000),
+              help="Number of students.")
+@click.option("--courses", default=60, show_default=True, type=click.IntRange(2, 100_000),
+              help="Number of course sections, over both terms (60% in the current one).")
+@click.option("--seed", default=2027, show_default=True, type=int,
+              help="Random seed: the same seed gives the same school.")
+@click.option("--if-empty", is_flag=True,
+              help="Seed only an empty database; otherwise say so and print the logins.")
+@with_appcontext
+def seed_demo(students: int, courses: int, seed: int, if_empty: bool) -> None:
+    """Fill an empty database with a demo school: two terms, courses, students, enrollments."""
+    require_schema()
+    started = time.perf_counter()
+    with write_transaction(db.session):
+        if has_school_data():
+            if not if_empty:
+                raise click.ClickException(
+                    "the database already has terms, courses or students: seed-demo fills an "
+                    "empty database only (use --if-empty to skip quietly).")
+            click.echo("The database already has data: seeded nothing.")
+            print_logins()
+            return
+        now = clock.now()
+        school = build_school(n_students=students, n_courses=courses, seed=seed, now=now)
+        counts = write_school(school, now=now)
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"Seeded {len(school.terms)} terms ({', '.join(t.name for t in school.terms)}), "
+        f"{len(school.departments)} departments, {len(school.courses)} courses, "
+        f"{len(school.students)} students and {sum(counts.values())} enrollments "
+        f"({counts[Status.ENROLLED]} enrolled, {counts[Status.WAITLISTED]} waitlisted, "
+        f"{counts[Status.COMPLETED]} completed) in {elapsed:.1f} s.")
+    print_logins()
+
+
+def require_schema() -> None:
+    """Refuse, with what to do, when the tables do not exist yet."""
+    existing = set(sa.inspect(db.engine).get_table_names())
+    missing = sorted(set(db.metadata.tables) - existing)
+    if missing:
+        raise click.ClickException(
+            f"the database has no schema (missing tables: {', '.join(missing)}): "
+            "run `flask db upgrade` first.")
+
+
+def has_school_data() -> bool:
+    """True when any term, course or student exists (staff accounts alone do not count)."""
+    return any(db.session.scalar(sa.select(sa.exists().select_from(model)))
+               for model in (Term, Course, Student))
+
+
+def print_logins() -> None:
+    """Print the demo accounts that exist in this database, with their demo passwords."""
+    emails = [catalog.STAFF_LOGIN[0]] + [s[0] for s in catalog.DEMO_STUDENTS]
+    present = set(db.session.scalars(sa.select(User.email).where(User.email.in_(emails))))
+    if not present:
+        click.echo("No demo accounts in this database (create staff with `flask create-staff`).")
+        return
+    click.echo("Demo logins:")
+    email, _name, password = catalog.STAFF_LOGIN
+    if email in present:
+        click.echo(f"  staff    {email:<24} password: {password}")
+    for email, name, _dept, _year in catalog.DEMO_STUDENTS:
+        if email in present:
+            click.echo(f"  student  {email:<24} password: {catalog.STUDENT_PASSWORD}  ({name})")
+
+
+class _BulkWriter:
+    """Raw executemany in chunks on the session's connection, advancing a progress bar.
+
+    Values are passed in the driver's own form (the column types' bind processing is what
+    made this slow): ids are reserved up front instead of read back, and times are formatted
+    here, as SQLAlchemy stores them on SQLite.
+    """
+
+    def __init__(self, bar):
+        self.bar = bar
+        self.conn = db.session.connection()
+        self.sqlite = self.conn.dialect.name == "sqlite"
+        self.mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+
+    def stamp(self, moment: datetime):
+        """A UTC time as the UTCDateTime column stores it (naive UTC)."""
+        naive = moment.astimezone(UTC).replace(tzinfo=None)
+        return f"{naive:%Y-%m-%d %H:%M:%S}.{naive.microsecond:06d}" if self.sqlite else naive
+
+    def reserve_ids(self, table: sa.Table, count: int) -> list[int]:
+        """`count` fresh primary keys: the next ones on SQLite (the write transaction holds the
+        database), values drawn from the sequence on PostgreSQL (safe beside other writers)."""
+        if count == 0:
+            return []
+        if self.sqlite:
+            start = self.conn.scalar(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))) + 1
+            return list(range(start, start + count))
+        return list(self.conn.scalars(sa.text(
+            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+            "FROM generate_series(1, :n)"), {"n": count}))
+
+    def insert(self, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+               f"VALUES ({', '.join([self.mark] * len(columns))})")
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            self.conn.exec_driver_sql(sql, chunk)
+            self.bar.update(len(chunk))
+
+
+def write_school(school: DemoSchool, *, now: datetime) -> dict[Status, int]:
+    """Insert the school (the caller's transaction commits); returns links per status."""
+    total = 2 * len(school.students) + 2 * len(school.links)
+    staff_id = _staff_user(now)
+    dept_ids = dict(zip((c for c, _ in school.departments), _add_all(
+        Department, [{"code": c, "name": n} for c, n in school.departments]), strict=True))
+    term_ids = _add_all(Term, [vars(t) for t in school.terms])
+    courses = [Course(term_id=term_ids[c.term], department_id=dept_ids[c.dept], code=c.code,
+                      title=c.title, description=_description(c, school), credits=c.credits,
+                      capacity=c.capacity, waitlist_capacity=c.waitlist_capacity,
+                      instructor=c.instructor, days=c.days, start_time=c.start_time,
+                      end_time=c.end_time, location=c.location) for c in school.courses]
+    db.session.add_all(courses)
+    db.session.flush()
+    course_ids = [c.id for c in courses]
+    prerequisite_rows = list(_prerequisite_rows(school, course_ids))
+    if prerequisite_rows:
+        db.session.execute(prerequisite_links.insert(), prerequisite_rows)
+    password_hash = generate_password_hash(catalog.STUDENT_PASSWORD)  # once, for everyone
+
+    with click.progressbar(length=total, label="Seeding demo data", file=sys.stderr) as bar:
+        writer = _BulkWriter(bar)
+        if writer.sqlite:  # a bigger page cache: the indexes of 500,000 rows stay in memory
+            writer.conn.exec_driver_sql("PRAGMA cache_size = -262144")
+        user_ids = writer.reserve_ids(User.__table__, len(school.students))
+        student_ids = writer.reserve_ids(Student.__table__, len(school.students))
+        joined = writer.stamp(now - timedelta(days=200))
+        writer.insert(User.__table__, ("id", "email", "name", "password_hash", "role", "active",
+                                       "created_at"),
+                      [(user_ids[i], s.email, s.name, password_hash, Role.STUDENT.value, True,
+                        joined) for i, s in enumerate(school.students)])
+        writer.insert(Student.__table__, ("id", "user_id", "student_number", "program",
+                                          "max_credits"),
+                      [(student_ids[i], user_ids[i], s.number, s.program, s.max_credits)
+                       for i, s in enumerate(school.students)])
+        _write_links(writer, school, student_ids, user_ids, course_ids, staff_id)
+        if writer.sqlite:
+            writer.conn.exec_driver_sql("PRAGMA cache_size = -2000")
+    counts = {status: 0 for status in Status}
+    for link in school.links:
+        counts[link.status] += 1
+    return counts
+
+
+def _write_links(writer: _BulkWriter, school: DemoSchool, student_ids, user_ids, course_ids,
+                 staff_id: int) -> None:
+    """The enrollments and one audit event each, in key order (index pages fill in order)."""
+    past_end = datetime.combine(school.terms[0].classes_end, datetime.min.time(),
+                                tzinfo=UTC) + timedelta(days=3, hours=17)
+    term_codes = [t.code for t in school.terms]
+    links, events = [], []
+    for link in sorted(school.links, key=lambda k: (k.student, k.course)):
+        student, course = school.students[link.student], school.courses[link.course]
+        created = writer.stamp(link.at)
+        changed = writer.stamp(past_end) if link.status == Status.COMPLETED else created
+        sid, cid = student_ids[link.student], course_ids[link.course]
+        links.append((sid, cid, link.status.value, link.waitlist_seq, link.grade,
+                      Source.SELF.value, created, changed, changed))
+        actor = staff_id if link.status == Status.COMPLETED else user_ids[link.student]
+        # The same labels as the services' audit records.
+        events.append((changed, actor, sid, cid, ACTIONS[link.status].value, "demo data",
+                       f"{student.number} {student.name}",
+                       f"{term_codes[course.term]} {course.code}"))
+    writer.insert(Enrollment.__table__, ("student_id", "course_id", "status", "waitlist_seq",
+                                         "grade", "source", "created_at", "status_changed_at",
+                                         "updated_at"), links)
+    writer.insert(EnrollmentEvent.__table__, ("at", "actor_id", "student_id", "course_id",
+                                              "action", "reason", "student_label",
+                                              "course_label"), events)
+
+
+def _add_all(model, rows: list[dict]) -> list[int]:
+    objects = [model(**row) for row in rows]
+    db.session.add_all(objects)
+    db.session.flush()
+    return [obj.id for obj in objects]
+
+
+def _staff_user(now: datetime) -> int:
+    """The demo registrar (an existing account of that email is kept as it is)."""
+    email, name, password = catalog.STAFF_LOGIN
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name=name, role=Role.STAFF, created_at=now)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.flush()
+    return user.id
+
+
+def _prerequisite_rows(school: DemoSchool, course_ids: list[int]) -> Iterable[dict]:
+    """Link each prerequisite code to that course in the same term, else in the past term."""
+    by_term_code = {(c.term, c.code): i for i, c in enumerate(school.courses)}
+    for i, course in enumerate(school.courses):
+        for code in course.prereqs:
+            target = by_term_code.get((course.term, code))
+            if target is None and course.term > 0:
+                target = by_term_code.get((course.term - 1, code))
+            if target is not None:
+                yield {"course_id": course_ids[i], "prerequisite_id": course_ids[target]}
+
+
+def _description(course, school: DemoSchool) -> str:
+    dept = dict(school.departments)[course.dept]
+    level = {1: "An introductory", 2: "An intermediate", 3: "An advanced",
+             4: "An advanced"}.get(int(course.code[len(course.dept)]), "A specialized")
+    text = f"{level} course in {dept.lower()}: {course.title.lower()}."
+    if course.prereqs:
+        text += f" Requires {', '.join(course.prereqs)}."
+    return text

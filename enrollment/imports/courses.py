@@ -1,0 +1,250 @@
+"""Importing courses: `term,code,title,department,credits,capacity,waitlist_capacity,days,
+start_time,end_time,location,instructor,prerequisites`.
+
+A new department code creates the department (named after its code; rename it in the admin).
+Prerequisites are course codes of the same term (in the database or anywhere in the file) or
+of an earlier term (by first day of classes); a prerequisite cycle is refused. Capacity
+changes of an existing course go through `services.set_capacity`, which promotes from the
+waitlist when seats open.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import services
+from ..extensions import db
+from ..models import Course, Department, Term, User
+from .plan import ImportPlan, ImportResult, PlannedRow
+from .reading import Cells, Table
+from .writing import Outcomes, flush_or_refuse
+
+REQUIRED = ("term", "code", "title", "department", "credits", "capacity")
+OPTIONAL = ("waitlist_capacity", "days", "start_time", "end_time", "location", "instructor",
+            "prerequisites")
+# Course attributes an import sets, with the value a new course gets when the column is absent.
+DEFAULTS = {"title": "", "credits": 3, "capacity": 30, "waitlist_capacity": 10, "days": "",
+            "start_time": None, "end_time": None, "location": "", "instructor": ""}
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
+    terms = {t.code: t for t in db.session.scalars(select(Term))}
+    departments = set(db.session.scalars(select(Department.code)))
+    parsed: list[tuple[Cells, dict]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for row in table.rows:
+        cells = Cells(row, plan.errors)
+        values = _values(cells, terms)
+        key = (values.get("term"), values.get("code"))
+        if all(key) and key in seen:
+            cells.error("code", f"course {key[1]} of term {key[0]} already appears on line "
+                                f"{seen[key]}")
+        elif all(key):
+            seen[key] = row.line
+        parsed.append((cells, values))
+
+    codes = {v["code"] for _, v in parsed if v.get("code")}
+    codes |= {p for _, v in parsed for p in v.get("prerequisites") or ()}
+    existing = _existing_courses(codes)
+    in_file = {key: terms[key[0]] for key in seen if key[0] in terms}
+    graph = _prerequisite_graph(existing)
+    for cells, values in parsed:
+        if cells.ok and values.get("prerequisites") is not None:
+            values["prerequisite_keys"] = _resolve(cells, values, terms, existing, in_file)
+            if cells.ok:
+                graph[(values["term"], values["code"])] = set(values["prerequisite_keys"])
+    for cells, values in parsed:
+        if cells.ok and values.get("prerequisite_keys") and _in_cycle(
+                graph, (values["term"], values["code"])):
+            cells.error("prerequisites", "would make a prerequisite cycle (a course that "
+                                         "requires itself through others)")
+    new_departments: set[str] = set()
+    for cells, values in parsed:
+        if cells.ok:
+            plan.rows.append(_planned(cells.line, values, existing, departments, new_departments))
+
+
+def _values(cells: Cells, terms: dict[str, Term]) -> dict:
+    values = {
+        "term": cells.text("term", max_length=16, required=True),
+        "code": cells.text("code", max_length=20, required=True),
+        "title": cells.text("title", max_length=200, required=True),
+        "department": cells.text("department", max_length=16, required=True),
+        "credits": cells.integer("credits", minimum=1, maximum=60, required=True),
+        "capacity": cells.integer("capacity", minimum=0, required=True),
+    }
+    for name in ("term", "code", "department"):
+        if values[name]:
+            values[name] = values[name].upper()
+            if not CODE.match(values[name]):
+                cells.error(name, f"{values[name]!r} is not a code (letters and digits, "
+                                  "no spaces)")
+    if values["term"] and "term" not in cells.bad and values["term"] not in terms:
+        cells.error("term", f"unknown term {values['term']} (import it with the terms first)")
+    optional = {
+        "waitlist_capacity": lambda: cells.integer("waitlist_capacity", minimum=0),
+        "days": lambda: cells.days("days") or "",
+        "start_time": lambda: cells.clock_time("start_time"),
+        "end_time": lambda: cells.clock_time("end_time"),
+        "location": lambda: cells.text("location", max_length=120) or "",
+        "instructor": lambda: cells.text("instructor", max_length=120) or "",
+        "prerequisites": lambda: _codes(cells.raw("prerequisites")),
+    }
+    for name, read in optional.items():
+        if cells.has(name):
+            values[name] = read()
+    if values.get("waitlist_capacity") is None and cells.has("waitlist_capacity"):
+        values["waitlist_capacity"] = DEFAULTS["waitlist_capacity"]
+    start, end = values.get("start_time"), values.get("end_time")
+    if (start is None) != (end is None) and not cells.bad & {"start_time", "end_time"}:
+        cells.error("end_time" if start else "start_time",
+                    "start_time and end_time go together: give both or neither")
+    elif start and end and end <= start:
+        cells.error("end_time", f"{end:%H:%M} is not after start_time {start:%H:%M}")
+    elif start and not values.get("days") and "days" not in cells.bad:
+        cells.error("days", "meeting days are required when the course has meeting times")
+    elif values.get("days") and not start and not cells.bad & {"start_time", "end_time"}:
+        cells.error("start_time", "meeting times are required when the course has days")
+    return values
+
+
+def _codes(text: str | None) -> list[str]:
+    """Space-separated course codes (commas tolerated), upper-cased, without repeats."""
+    return sorted({code for code in re.split(r"[\s,;]+", (text or "").upper()) if code})
+
+
+def _existing_courses(codes: set[str]) -> dict[tuple[str, str], Course]:
+    """Courses of any term with one of the codes, with term and prerequisites, by key."""
+    if not codes:
+        return {}
+    courses = db.session.scalars(
+        select(Course).where(Course.code.in_(codes))
+        .options(selectinload(Course.term), selectinload(Course.department),
+                 selectinload(Course.prerequisites).selectinload(Course.term))
+    )
+    return {(c.term.code, c.code): c for c in courses}
+
+
+def _prerequisite_graph(existing: dict[tuple[str, str], Course]) -> dict:
+    return {key: {(p.term.code, p.code) for p in course.prerequisites}
+            for key, course in existing.items()}
+
+
+def _resolve(cells: Cells, values: dict, terms, existing, in_file) -> list[tuple[str, str]]:
+    """Each prerequisite code as the key of the course it links to: same term first, else the
+    latest earlier term that offers it."""
+    term = terms[values["term"]]
+    keys, unknown = [], []
+    for code in values["prerequisites"]:
+        if code == values["code"]:
+            cells.error("prerequisites", f"{code} cannot require itself")
+            return []
+        same = (term.code, code)
+        if same in existing or same in in_file:
+            keys.append(same)
+            continue
+        earlier = [key for key, t in _terms_of(code, existing, in_file)
+                   if t.classes_start < term.classes_start]
+        if earlier:
+            keys.append(max(earlier, key=lambda k: terms[k[0]].classes_start))
+        else:
+            unknown.append(code)
+    if unknown:
+        cells.error("prerequisites", f"unknown course{'s' if len(unknown) > 1 else ''} "
+                                     f"{', '.join(unknown)} in {term.code} or an earlier term")
+    return keys
+
+
+def _terms_of(code, existing, in_file):
+    for key, course in existing.items():
+        if key[1] == code:
+            yield key, course.term
+    for key, term in in_file.items():
+        if key[1] == code:
+            yield key, term
+
+
+def _in_cycle(graph: dict, start: tuple[str, str]) -> bool:
+    stack, seen = list(graph.get(start, ())), set()
+    while stack:
+        key = stack.pop()
+        if key == start:
+            return True
+        if key not in seen:
+            seen.add(key)
+            stack.extend(graph.get(key, ()))
+    return False
+
+
+def _planned(line, values, existing, departments, new_departments) -> PlannedRow:
+    key = f"{values['term']} {values['code']}"
+    course = existing.get((values["term"], values["code"]))
+    note = ""
+    if values["department"] not in departments and values["department"] not in new_departments:
+        new_departments.add(values["department"])
+        note = f" (new department {values['department']})"
+    if course is None:
+        return PlannedRow(line, "create", key, f"new course {key} {values['title']}{note}",
+                          values)
+    changed = _changes(course, values)
+    if not changed:
+        return PlannedRow(line, "unchanged", key, f"course {key} is up to date", values)
+    return PlannedRow(line, "update", key, f"course {key}: {', '.join(changed)}{note}", values)
+
+
+def _changes(course: Course, values: dict) -> list[str]:
+    changed = [f for f in DEFAULTS if f in values and getattr(course, f) != values[f]]
+    if course.department.code != values["department"]:
+        changed.append("department")
+    if "prerequisite_keys" in values and set(values["prerequisite_keys"]) != {
+            (p.term.code, p.code) for p in course.prerequisites}:
+        changed.append("prerequisites")
+    return changed
+
+
+def apply_rows(plan: ImportPlan, *, actor: User | None, now: datetime, progress) -> ImportResult:
+    """Create or update the planned courses, then link their prerequisites."""
+    departments = {d.code: d for d in db.session.scalars(select(Department))}
+    terms = {t.code: t for t in db.session.scalars(select(Term))}
+    codes = {r.values["code"] for r in plan.rows}
+    codes |= {k[1] for r in plan.rows for k in r.values.get("prerequisite_keys", ())}
+    existing = _existing_courses(codes)
+    outcomes = Outcomes()
+    touched: list[tuple[Course, dict]] = []
+    for row in plan.rows:
+        values = row.values
+        dept = departments.get(values["department"])
+        if dept is None:
+            dept = departments[values["department"]] = Department(
+                code=values["department"], name=values["department"])
+            db.session.add(dept)
+        course = existing.get((values["term"], values["code"]))
+        fields = {f: values[f] for f in DEFAULTS if f in values}
+        if course is None:
+            course = Course(term=terms[values["term"]], department=dept, code=values["code"],
+                            **{**DEFAULTS, **fields})
+            db.session.add(course)
+            existing[(values["term"], values["code"])] = course
+            outcomes.add("create")
+        else:
+            changed = _changes(course, values)
+            if {"capacity", "waitlist_capacity"} & set(changed):
+                # Before the other fields: set_capacity reloads the course while locking it.
+                services.set_capacity(course, values["capacity"], actor=actor, now=now,
+                                      waitlist_capacity=values.get("waitlist_capacity"))
+            for name, value in fields.items():
+                setattr(course, name, value)
+            course.department = dept
+            outcomes.add("update" if changed else "unchanged")
+        touched.append((course, values))
+        progress(1)
+    # Before the flush: a new course's empty collection is then set without a lazy load.
+    for course, values in touched:
+        if "prerequisite_keys" in values:
+            course.prerequisites = [existing[key] for key in values["prerequisite_keys"]]
+    flush_or_refuse("courses")
+    return outcomes.result()

@@ -1,0 +1,162 @@
+"""Importing enrollments: `term,code,student_number,status,grade`.
+
+Every row goes through the rules engine, in file order: `enrolled` rows call
+`services.enroll` with `Source.IMPORT` (capacity and waitlist hold, so rows beyond the seats
+join the waitlist; window and prerequisites are not checked), `completed` rows call
+`services.complete` with their grade (recording past terms, which prerequisites look at).
+A `waitlisted` status is refused: the waitlist is the rules' decision, in arrival order.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import selectinload
+
+from .. import services
+from ..extensions import db
+from ..models import Course, Enrollment, Source, Status, Student, Term, User
+from .plan import ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
+from .reading import Cells, Table
+from .writing import Outcomes
+
+REQUIRED = ("term", "code", "student_number")
+OPTIONAL = ("status", "grade")
+MAX_REFUSALS = 50  # enough to see the pattern; the rest would say the same
+
+
+def _references(keys: set[tuple[str, str]], numbers: set[str]):
+    """Courses by (term code, code), students by number, and their existing links."""
+    courses = {}
+    if keys:
+        for course in db.session.scalars(
+                select(Course).join(Term).where(tuple_(Term.code, Course.code).in_(keys))
+                .options(selectinload(Course.term))):
+            courses[(course.term.code, course.code)] = course
+    students = {s.student_number: s for s in db.session.scalars(
+        select(Student).where(Student.student_number.in_(numbers))
+        .options(selectinload(Student.user)))} if numbers else {}
+    links = {}
+    if courses and students:
+        for link in db.session.scalars(select(Enrollment).where(
+                Enrollment.course_id.in_([c.id for c in courses.values()]),
+                Enrollment.student_id.in_([s.id for s in students.values()]))):
+            links[(link.student_id, link.course_id)] = link
+    return courses, students, links
+
+
+def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
+    parsed = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for row in table.rows:
+        cells = Cells(row, plan.errors)
+        values = _values(cells)
+        key = (values["term"], values["code"], values["student_number"])
+        if all(key) and key in seen:
+            cells.error("student_number", f"{key[2]} in {key[0]} {key[1]} already appears on "
+                                          f"line {seen[key]}")
+        elif all(key):
+            seen[key] = row.line
+        parsed.append((cells, values))
+    courses, students, links = _references({k[:2] for k in seen}, {k[2] for k in seen})
+    terms = set(db.session.scalars(select(Term.code).where(Term.code.in_({k[0] for k in seen}))))
+    for cells, values in parsed:
+        if not cells.ok:
+            continue
+        course = courses.get((values["term"], values["code"]))
+        student = students.get(values["student_number"])
+        if values["term"] not in terms:
+            cells.error("term", f"unknown term {values['term']}")
+        elif course is None:
+            cells.error("code", f"unknown course {values['code']} in term {values['term']}")
+        if student is None:
+            cells.error("student_number", f"unknown student {values['student_number']}")
+        if not cells.ok:
+            continue
+        link = links.get((student.id, course.id))
+        planned = _planned(cells, values, link)
+        if planned:
+            plan.rows.append(planned)
+
+
+def _values(cells: Cells) -> dict:
+    values = {
+        "term": (cells.text("term", max_length=16, required=True) or "").upper(),
+        "code": (cells.text("code", max_length=20, required=True) or "").upper(),
+        "student_number": cells.text("student_number", max_length=20, required=True) or "",
+        "status": (cells.raw("status") or Status.ENROLLED.value).lower(),
+        "grade": (cells.text("grade", max_length=4) or "").upper() or None,
+    }
+    status = values["status"]
+    if status == Status.WAITLISTED:
+        cells.error("status", "waitlisted cannot be imported: import the student as enrolled "
+                              "and the rules put them on the waitlist when the course is full")
+    elif status not in (Status.ENROLLED, Status.COMPLETED):
+        cells.error("status", f"{status!r} is not a status (enrolled or completed)")
+    elif status == Status.COMPLETED and not values["grade"] and "grade" not in cells.bad:
+        cells.error("grade", "is required for a completed course")
+    elif status == Status.ENROLLED and values["grade"]:
+        cells.error("grade", "only completed courses carry a grade")
+    elif values["grade"] and values["grade"] not in services.GRADES:
+        cells.error("grade", f"{values['grade']!r} is not a grade (one of "
+                             f"{' '.join(sorted(services.GRADES))})")
+    return values
+
+
+def _planned(cells: Cells, values: dict, link: Enrollment | None) -> PlannedRow | None:
+    key = f"{values['term']} {values['code']} {values['student_number']}"
+    completing = values["status"] == Status.COMPLETED
+    if link is None:
+        summary = (f"record {key} completed with {values['grade']}" if completing
+                   else f"enroll {key} (waitlist when full)")
+        return PlannedRow(cells.line, "create", key, summary, values)
+    if link.status == Status.COMPLETED and not completing:
+        cells.error("status", f"{values['student_number']} already completed {values['code']}")
+        return None
+    if link.status == Status.WAITLISTED and completing:
+        cells.error("status", f"{values['student_number']} is on the waitlist for "
+                              f"{values['code']}, so cannot have completed it")
+        return None
+    if not completing:
+        return PlannedRow(cells.line, "unchanged", key, f"{key} is already {link.status}", values)
+    if link.status == Status.COMPLETED and link.grade == values["grade"]:
+        return PlannedRow(cells.line, "unchanged", key, f"{key} already completed with "
+                                                        f"{link.grade}", values)
+    return PlannedRow(cells.line, "update", key, f"mark {key} completed with {values['grade']}",
+                      values)
+
+
+def apply_rows(plan: ImportPlan, *, actor: User | None, now: datetime, override, reason: str,
+               progress) -> ImportResult:
+    """Send each planned row through the rules engine; every refusal is reported."""
+    keys = {(r.values["term"], r.values["code"]) for r in plan.rows}
+    courses, students, _links = _references(keys, {r.values["student_number"]
+                                                   for r in plan.rows})
+    outcomes = Outcomes()
+    errors: list[RowError] = []
+    for row in plan.rows:
+        values = row.values
+        course = courses.get((values["term"], values["code"]))
+        student = students.get(values["student_number"])
+        if course is None or student is None:
+            errors.append(RowError(row.line, "code" if course is None else "student_number",
+                                   "no longer exists"))
+        elif row.action != "unchanged":
+            try:
+                if values["status"] == Status.COMPLETED:
+                    services.complete(student, course, values["grade"], actor=actor, now=now,
+                                      reason=reason or "Imported.")
+                else:
+                    services.enroll(student, course, actor=actor, now=now, source=Source.IMPORT,
+                                    override=override, reason=reason)
+            except services.EnrollmentRefused as exc:
+                errors.append(RowError(row.line, "student_number",
+                                       f"{values['student_number']} in {values['code']}: "
+                                       f"{exc.message}"))
+                if len(errors) >= MAX_REFUSALS:
+                    break
+        outcomes.add(row.action)
+        progress(1)
+    if errors:
+        raise ImportRefused(errors)
+    return outcomes.result()

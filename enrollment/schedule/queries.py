@@ -1,0 +1,77 @@
+"""A student's courses grouped the way the schedule shows them, in two queries."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from .. import services
+from ..extensions import db
+from ..models import DAY_LETTERS, Course, Enrollment, Status, Student, Term
+
+
+@dataclass
+class TermSchedule:
+    """One term of a student's schedule: enrolled courses and waitlist places."""
+
+    term: Term
+    enrolled: list[Course] = field(default_factory=list)
+    waitlisted: list[tuple[Course, int | None]] = field(default_factory=list)
+
+    @property
+    def credits(self) -> int:
+        return sum(course.credits for course in self.enrolled)
+
+
+@dataclass
+class StudentSchedule:
+    terms: list[TermSchedule]
+    completed: list[tuple[Course, str | None]]
+
+    @property
+    def enrolled_courses(self) -> list[Course]:
+        return [course for term in self.terms for course in term.enrolled]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.terms and not self.completed
+
+
+def student_schedule(student: Student) -> StudentSchedule:
+    """The student's links with courses and terms (one query) and waitlist positions (one)."""
+    links = db.session.scalars(
+        select(Enrollment)
+        .options(joinedload(Enrollment.course).joinedload(Course.term))
+        .where(Enrollment.student_id == student.id)
+    ).all()
+    waitlisted_ids = [link.course_id for link in links if link.status == Status.WAITLISTED]
+    positions = services.waitlist_positions(waitlisted_ids)
+
+    terms: dict[int, TermSchedule] = {}
+    completed = []
+    for link in links:
+        course = link.course
+        if link.status == Status.COMPLETED:
+            completed.append((course, link.grade))
+            continue
+        term = terms.setdefault(course.term_id, TermSchedule(course.term))
+        if link.status == Status.ENROLLED:
+            term.enrolled.append(course)
+        else:
+            term.waitlisted.append((course, positions.get((student.id, course.id))))
+
+    for term in terms.values():
+        term.enrolled.sort(key=_meeting_order)
+        term.waitlisted.sort(key=lambda pair: pair[0].code)
+    completed.sort(key=lambda pair: (pair[0].term.classes_start, pair[0].code), reverse=True)
+    ordered = sorted(terms.values(), key=lambda t: (t.term.classes_start, t.term.code))
+    return StudentSchedule(ordered, completed)
+
+
+def _meeting_order(course: Course) -> tuple:
+    """Courses in the order they first meet in the week; unscheduled ones last."""
+    days = course.meets_on()
+    first_day = DAY_LETTERS.index(days[0]) if days else len(DAY_LETTERS)
+    return (first_day, course.start_time or time.max, course.code)

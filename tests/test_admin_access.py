@@ -1,0 +1,103 @@
+"""Every admin URL is staff only: anonymous → login page, students → 403, staff → served."""
+from __future__ import annotations
+
+import pytest
+
+from enrollment.extensions import db
+from tests.admin_support import staff_client_fixture, staff_fixture  # noqa: F401
+
+MODEL_VIEWS = ["course", "student", "enrollment", "term", "department", "user", "audit"]
+
+
+def _urls(ids):
+    gets = ["/admin/", "/admin/import/"]
+    for view in MODEL_VIEWS:
+        gets += [f"/admin/{view}/", f"/admin/{view}/export/csv/", f"/admin/{view}/export/xlsx/"]
+    gets += ["/admin/course/new/", f"/admin/course/edit/?id={ids['course']}",
+             "/admin/student/new/", f"/admin/student/edit/?id={ids['student']}",
+             f"/admin/term/edit/?id={ids['term']}", f"/admin/user/edit/?id={ids['user']}",
+             "/admin/course/ajax/lookup/?name=students&query=a",
+             "/admin/course/ajax/lookup/?name=prerequisites&query=a",
+             "/admin/student/ajax/lookup/?name=courses&query=a",
+             "/admin/enrollment/ajax/lookup/?name=courses&query=a"]
+    posts = [f"/admin/{view}/action/" for view in MODEL_VIEWS]
+    posts += [f"/admin/{view}/delete/" for view in MODEL_VIEWS]
+    posts += ["/admin/student/bulk/enroll/", "/admin/enrollment/bulk/drop/",
+              "/admin/enrollment/bulk/promote/", "/admin/enrollment/bulk/move/",
+              "/admin/enrollment/bulk/complete/", "/admin/import/preview", "/admin/import/apply",
+              f"/admin/course/edit/?id={ids['course']}", "/admin/course/new/"]
+    return gets, posts
+
+
+@pytest.fixture
+def ids(make_course, make_student, staff):
+    course = make_course()
+    student = make_student()
+    db.session.commit()
+    return {"course": course.id, "student": student.id, "term": course.term_id,
+            "user": student.user_id}
+
+
+def test_anonymous_is_sent_to_login_everywhere(client, ids):
+    gets, posts = _urls(ids)
+    for url in gets:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert "/auth/login" in response.headers["Location"], url
+    for url in posts:
+        response = client.post(url, data={"rowid": "1", "action": "delete"})
+        assert response.status_code == 302, url
+        assert "/auth/login" in response.headers["Location"], url
+
+
+def test_students_get_403_everywhere(client, login, make_student, ids):
+    student = make_student()
+    db.session.commit()
+    login(student.user)
+    gets, posts = _urls(ids)
+    for url in gets:
+        assert client.get(url).status_code == 403, url
+    for url in posts:
+        assert client.post(url, data={"rowid": "1", "action": "delete"}).status_code == 403, url
+    # Nothing was deleted by the refused posts.
+    assert db.session.get(type(student), ids["student"]) is not None
+
+
+def test_staff_are_served_everywhere(staff_client, ids):
+    gets, _ = _urls(ids)
+    for url in gets:
+        response = staff_client.get(url)
+        assert response.status_code == 200, url
+
+
+def test_inactive_staff_are_treated_as_anonymous(client, login, staff):
+    staff.active = False
+    db.session.commit()
+    login(staff)
+    assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=True)
+def test_admin_forms_carry_csrf_tokens_and_posts_without_them_fail(staff_client, ids,
+                                                                   make_course):
+    empty = make_course()
+    db.session.commit()
+    page = staff_client.get("/admin/course/").get_data(as_text=True)
+    # The list's delete buttons and the actions form both carry the token.
+    assert page.count('name="csrf_token"') >= 3
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0] \
+        if 'name="csrf_token" type="hidden" value="' in page else \
+        page.split('name="csrf_token" value="')[1].split('"')[0]
+    edit = staff_client.get(f"/admin/course/edit/?id={ids['course']}").get_data(as_text=True)
+    assert 'name="csrf_token"' in edit
+
+    refused = staff_client.post("/admin/course/delete/", data={"id": empty.id})
+    assert refused.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(type(empty), empty.id) is not None
+
+    accepted = staff_client.post("/admin/course/delete/",
+                                 data={"id": empty.id, "csrf_token": token})
+    assert accepted.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(empty), empty.id) is None
