@@ -27,9 +27,13 @@ run: $(STAMP) instance/config.py
 
 # The whole suite on SQLite, then again on PostgreSQL (a throwaway database; skipped with the
 # reason when the server is unreachable, required under CI=true).
+# WORKERS parallel pytest processes (pytest-xdist); WORKERS=0 runs in one process.
+WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(BIN)/python -m pytest --backend=postgresql $(PYTEST_ARGS)
+	$(BIN)/ruff check $(RUFF_ARGS) enrollment tests benchmarks
+	$(BIN)/python -m pytest -n $(WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(WORKERS) --backend=postgresql $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(RUFF_ARGS) enrollment tests benchmarks
