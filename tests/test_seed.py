@@ -70,6 +70,17 @@ def test_prerequisite_chain_and_completed_courses(seeded):
     assert all(link.course.term_id != current.id for link in completed)
 
 
+def test_students_carry_a_full_load(seeded):
+    """Returning students completed 3 to 5 courses; most students hold 3 or more seats now."""
+    past, current = db.session.scalars(sa.select(Term).order_by(Term.classes_start)).all()
+    per_student = defaultdict(lambda: defaultdict(int))
+    for link in links_by():
+        per_student[link.course.term_id][link.student_id] += link.status != Status.WAITLISTED
+    completed, enrolled = per_student[past.id], per_student[current.id]
+    assert sum(completed.values()) >= 3 * len(completed) and max(completed.values()) <= 5
+    assert sum(n >= 3 for n in enrolled.values()) >= 0.7 * len(enrolled)
+
+
 def test_seats_and_waitlists_hold(seeded):
     per_course = defaultdict(list)
     for link in links_by():

@@ -250,7 +250,16 @@ def _size_courses(rng: random.Random, courses: list[DemoCourse], demand: dict[in
             2, round(course.capacity * rng.uniform(0.1, 0.3)))
 
 
-def _allocate(school: DemoSchool, wishes: list[list[int]], order: list[int], *,
+@dataclass
+class _Wishes:
+    """A student's choices for a term: first choices (waitlisted when full, in the current
+    term), then backups with an open seat, taken while they have fewer than `target` seats."""
+    first: list[int]
+    backup: list[int] = field(default_factory=list)
+    target: int = 0
+
+
+def _allocate(school: DemoSchool, wishes: list[_Wishes], order: list[int], *,
               status: Status, times: tuple[datetime, datetime], rng: random.Random) -> None:
     """Give each student, in arrival order, the seats they wish for that the rules allow."""
     courses, students = school.courses, school.students
@@ -258,11 +267,16 @@ def _allocate(school: DemoSchool, wishes: list[list[int]], order: list[int], *,
     waitlisted = dict(enrolled)
     first, last = times
     step = (last - first) / max(1, len(order))
+    grades, weights = zip(*catalog.GRADE_WEIGHTS, strict=True)
     for rank, s in enumerate(order):
+        wish = wishes[s]
         taken: list[DemoCourse] = []
-        credits = 0
+        seats = credits = 0
         at = first + step * rank
-        for c in wishes[s]:
+        for n, c in enumerate(itertools.chain(wish.first, wish.backup)):
+            backup = n >= len(wish.first)
+            if backup and seats >= wish.target:
+                break
             course = courses[c]
             if credits + course.credits > students[s].max_credits:
                 continue
@@ -270,10 +284,12 @@ def _allocate(school: DemoSchool, wishes: list[list[int]], order: list[int], *,
                 continue
             if enrolled[c] < course.capacity:
                 enrolled[c] += 1
+                seats += 1
                 link = DemoLink(s, c, status, at)
                 if status == Status.COMPLETED:
-                    link.grade = rng.choices(*zip(*catalog.GRADE_WEIGHTS, strict=True))[0]
-            elif status != Status.COMPLETED and waitlisted[c] < course.waitlist_capacity:
+                    link.grade = rng.choices(grades, weights)[0]
+            elif (not backup and status != Status.COMPLETED
+                  and waitlisted[c] < course.waitlist_capacity):
                 waitlisted[c] += 1
                 link = DemoLink(s, c, Status.WAITLISTED, at, waitlist_seq=waitlisted[c])
             else:
@@ -294,11 +310,15 @@ def build_school(*, n_students: int, n_courses: int, seed: int, now: datetime) -
     departments = [(code, name) for code, name, _ in catalog.DEPARTMENTS if code in used]
     school = DemoSchool(list(terms), departments, courses, students)
 
-    # The past term: students beyond their first year completed a few courses.
+    # The past term: students beyond their first year completed a full load, 3 to 5
+    # courses (another one of their picks when a first choice was full).
     past_idx = [i for i, c in enumerate(courses) if c.term == PAST]
     picker = _Picker(rng, courses, past_idx)
-    wishes = [picker.wishes(st.dept, rng.choice([2, 3, 3, 4])) if st.year > 1 else []
-              for st in students]
+    wishes = []
+    for st in students:
+        count = rng.choice([3, 4, 4, 5]) if st.year > 1 else 0
+        chosen = picker.wishes(st.dept, count + 3) if count else []
+        wishes.append(_Wishes(chosen[:count], chosen[count:], count))
     _size_courses(rng, courses, _demand(wishes, past_idx))
     order = rng.sample(range(len(students)), len(students))
     past = terms[0]
@@ -315,9 +335,9 @@ def build_school(*, n_students: int, n_courses: int, seed: int, now: datetime) -
     for s, st in enumerate(students):
         done = completed[s]
         count = rng.choice([3, 3, 4, 4, 5])
-        wishes.append([c for c in picker.wishes(st.dept, count * 2)
-                       if courses[c].code not in done
-                       and all(p in done for p in courses[c].prereqs)][:count + 1])
+        chosen = [c for c in picker.wishes(st.dept, count * 3) if courses[c].code not in done
+                  and all(p in done for p in courses[c].prereqs)]
+        wishes.append(_Wishes(chosen[:count + 1], chosen[count + 1:], count))
     _size_courses(rng, courses, _demand(wishes, cur_idx))
     order = rng.sample(range(len(students)), len(students))
     current = terms[1]
@@ -327,9 +347,10 @@ def build_school(*, n_students: int, n_courses: int, seed: int, now: datetime) -
     return school
 
 
-def _demand(wishes: list[list[int]], indexes: list[int]) -> dict[int, int]:
+def _demand(wishes: list[_Wishes], indexes: list[int]) -> dict[int, int]:
+    """How many students put each course among their first choices."""
     demand = {i: 0 for i in indexes}
     for wish in wishes:
-        for c in wish:
+        for c in wish.first:
             demand[c] += 1
     return demand

@@ -5,11 +5,12 @@ Views, the admin, the CLI and the importer call these functions inside
 course and the time as arguments, flush, and never commit.
 
 Where is what: eligibility.py (the rules), enroll.py, drop.py, waitlist.py (promotion),
-staff.py (promote, move, complete, capacity), locking.py, counts.py, audit.py.
+staff.py (promote, move, complete, capacity), batch.py (many at once), locking.py, counts.py, audit.py.
 """
 from ..database import write_transaction
 from ..models import Source, Status
 from .audit import history_for_course, history_for_student
+from .batch import enroll_many
 from .counts import SeatCount, seat_count, seat_counts, waitlist_position, waitlist_positions
 from .drop import DropResult, drop
 from .eligibility import enrollment_blockers
@@ -22,7 +23,7 @@ from .waitlist import Promotions
 __all__ = [
     "GRADES", "DropResult", "EnrollmentRefused", "NotInWriteTransaction", "Override",
     "Promotions", "Refusal", "SeatCount", "Source", "Status", "complete", "drop", "enroll",
-    "enrollment_blockers", "history_for_course", "history_for_student", "lock_course", "move",
+    "enroll_many", "enrollment_blockers", "history_for_course", "history_for_student", "lock_course", "move",
     "promote", "seat_count", "seat_counts", "set_capacity", "waitlist_position",
     "waitlist_positions", "write_transaction",
 ]

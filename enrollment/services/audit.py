@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..models import Action, Course, EnrollmentEvent, Student, User
@@ -12,7 +12,21 @@ from ..models import Action, Course, EnrollmentEvent, Student, User
 def record(action: Action, student: Student, course: Course, *, actor: User | None,
            now: datetime, reason: str = "") -> EnrollmentEvent:
     """Add one audit event to the session (written with the change, in its transaction)."""
-    event = EnrollmentEvent(
+    event = EnrollmentEvent(**event_values(action, student, course, actor=actor, now=now,
+                                           reason=reason))
+    db.session.add(event)
+    return event
+
+
+def record_many(values: list[dict]) -> None:
+    """Insert many audit events (from `event_values`) in one statement."""
+    if values:
+        db.session.execute(insert(EnrollmentEvent), values)
+
+
+def event_values(action: Action, student: Student, course: Course, *, actor: User | None,
+                 now: datetime, reason: str = "") -> dict:
+    return dict(
         at=now,
         actor_id=actor.id if actor is not None else None,
         student_id=student.id,
@@ -22,8 +36,6 @@ def record(action: Action, student: Student, course: Course, *, actor: User | No
         student_label=f"{student.student_number} {student.name}".strip(),
         course_label=f"{course.term.code} {course.code}" if course.term else course.code,
     )
-    db.session.add(event)
-    return event
 
 
 def history_for_student(student: Student) -> list[EnrollmentEvent]:

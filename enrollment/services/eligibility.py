@@ -142,28 +142,36 @@ def skipped_rules(source: Source, override: frozenset[Override]) -> frozenset[Ov
     return override
 
 
+def evaluate(student: Student, course: Course, *, now: datetime, skip: frozenset[Override],
+             link: Enrollment | None, load: TermLoad, missing: list[str],
+             seats: SeatCount) -> list[Refusal]:
+    """Every rule of enrollment, on facts already loaded: the one place the rules are applied.
+
+    `check_enroll` loads the facts for one student; `batch.enroll_many` for many at once.
+    """
+    checks = [
+        (Override.WINDOW, lambda: window_refusal(course, now)),
+        (None, lambda: link_refusal(link, course)),
+        (Override.CONFLICT, lambda: conflict_refusal(course, load)),
+        (Override.PREREQUISITES, lambda: prerequisite_refusal(missing)),
+        (Override.CREDIT_LOAD, lambda: credit_refusal(student, course, load)),
+        (Override.CAPACITY, lambda: capacity_refusal(course, seats)),
+    ]
+    return [r for rule, check in checks if rule not in skip and (r := check())]
+
+
 def check_enroll(student: Student, course: Course, *, now: datetime,
                  skip: frozenset[Override] = frozenset(),
                  seats: SeatCount | None = None) -> list[Refusal]:
     """Every refusal for enrolling `student` in `course` now, after the skipped rules."""
-    reasons: list[Refusal] = []
-    if Override.WINDOW not in skip and (r := window_refusal(course, now)):
-        reasons.append(r)
-    if r := link_refusal(existing_link(student.id, course.id), course):
-        reasons.append(r)
-    load = term_load(student.id, course.term_id)
-    if Override.CONFLICT not in skip and (r := conflict_refusal(course, load)):
-        reasons.append(r)
-    if Override.PREREQUISITES not in skip and (
-            r := prerequisite_refusal(missing_prerequisites(student.id, course.id))):
-        reasons.append(r)
-    if Override.CREDIT_LOAD not in skip and (r := credit_refusal(student, course, load)):
-        reasons.append(r)
-    if Override.CAPACITY not in skip:
-        seats = seats if seats is not None else seat_count(course.id)
-        if r := capacity_refusal(course, seats):
-            reasons.append(r)
-    return reasons
+    return evaluate(
+        student, course, now=now, skip=skip,
+        link=existing_link(student.id, course.id),
+        load=term_load(student.id, course.term_id),
+        missing=([] if Override.PREREQUISITES in skip
+                 else missing_prerequisites(student.id, course.id)),
+        seats=seats if seats is not None else seat_count(course.id),
+    )
 
 
 def enrollment_blockers(student: Student, course: Course, *, now: datetime) -> list[Refusal]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..extensions import db
-from ..models import Action, Course, Enrollment, Source, Status, Student, User
+from ..models import Action, Course, Enrollment, EnrollmentEvent, Source, Status, Student, User
 from . import audit
-from .counts import seat_count
+from .counts import SeatCount, seat_count
 from .eligibility import check_enroll, skipped_rules
 from .errors import EnrollmentRefused, Override
 from .locking import lock_course
@@ -45,6 +45,19 @@ def enroll(student: Student, course: Course, *, actor: User | None, now: datetim
     if reasons:
         raise EnrollmentRefused(reasons)
 
+    link = add_link(student, course, seats, actor=actor, now=now, source=source,
+                    override=override, reason=reason)
+    db.session.flush()
+    return link
+
+
+def add_link(student: Student, course: Course, seats: SeatCount, *, actor: User | None,
+             now: datetime, source: Source, override: frozenset[Override],
+             reason: str, events: list[dict] | None = None) -> Enrollment:
+    """Add the link (a seat, else the end of the waitlist) and its audit event; no flush.
+
+    With `events`, the audit row is appended there for `audit.record_many` instead.
+    """
     if seats.enrolled < course.capacity or Override.CAPACITY in override:
         status, seq = Status.ENROLLED, None
     else:
@@ -53,9 +66,12 @@ def enroll(student: Student, course: Course, *, actor: User | None, now: datetim
                       waitlist_seq=seq, source=source, created_at=now,
                       status_changed_at=now, updated_at=now)
     db.session.add(link)
-    audit.record(ACTIONS[source][status], student, course, actor=actor, now=now,
-                 reason=describe(status, seats.waitlisted + 1, override, reason))
-    db.session.flush()
+    values = audit.event_values(ACTIONS[source][status], student, course, actor=actor, now=now,
+                                reason=describe(status, seats.waitlisted + 1, override, reason))
+    if events is None:
+        db.session.add(EnrollmentEvent(**values))
+    else:
+        events.append(values)
     return link
 
 

@@ -70,7 +70,7 @@ def move(student: Student, from_course: Course, to_course: Course, *, actor: Use
 
 
 def complete(student: Student, course: Course, grade: str, *, actor: User | None,
-             now: datetime, reason: str = "") -> Enrollment:
+             now: datetime, reason: str = "", source: Source | None = None) -> Enrollment:
     """Record a completed course with its grade (prerequisites look at these).
 
     An enrolled link becomes completed; without a link (a past term being recorded) one is
@@ -88,7 +88,8 @@ def complete(student: Student, course: Course, grade: str, *, actor: User | None
             "not_enrolled", f"{student.name} is on the waitlist for {course.code}, not enrolled.")
     if link is None:
         link = Enrollment(student_id=student.id, course_id=course.id, status=Status.COMPLETED,
-                          source=Source.STAFF if actor is not None else Source.IMPORT,
+                          source=source or (Source.STAFF if actor is not None
+                                            else Source.IMPORT),
                           created_at=now, status_changed_at=now, updated_at=now)
         db.session.add(link)
     elif link.status != Status.COMPLETED:

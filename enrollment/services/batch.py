@@ -1,0 +1,129 @@
+"""Enrolling many students at once (imports, bulk staff actions) in a fixed number of queries.
+
+The same rules as `enroll`, applied by `eligibility.evaluate` to facts loaded for the whole
+batch: the courses are locked once, and each accepted row updates the in-memory seats and
+loads so that later rows of the batch see it, exactly as if they had come one by one.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Course, Enrollment, Source, Status, Student, User, prerequisite_links
+from . import audit
+from .counts import seat_counts
+from .eligibility import TermLoad, evaluate, skipped_rules
+from .enroll import add_link, require_reason
+from .errors import EnrollmentRefused, Override
+from .locking import lock_courses
+
+
+def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
+                now: datetime, source: Source = Source.IMPORT,
+                override: frozenset[Override] = frozenset(), reason: str = ""
+                ) -> list[Enrollment | EnrollmentRefused]:
+    """Enroll (or waitlist) each (student, course) pair in order; one result per pair.
+
+    A refused pair gets its `EnrollmentRefused` in the result list and changes nothing; the
+    caller decides whether one refusal should roll back the batch. Must run inside
+    `write_transaction`; flushes once, the caller commits.
+    """
+    override = frozenset(override)
+    if source == Source.SELF and override:
+        raise ValueError("students cannot override rules")
+    require_reason(override, reason)
+    if not pairs:
+        return []
+    # Ids from the identity keys: reading `.id` of an expired object would cost a query each.
+    courses = lock_courses(*{_pk(course) for _, course in pairs})
+    seats = seat_counts(courses)
+    student_ids = list({_pk(student) for student, _ in pairs})
+    _load_users(student_ids)
+    links, loads = _links_and_loads(student_ids, {c.term_id for c in courses.values()})
+    skip = skipped_rules(source, override)
+    required, done = ({}, {}) if Override.PREREQUISITES in skip else \
+        _prerequisite_facts(student_ids, list(courses))
+
+    results: list[Enrollment | EnrollmentRefused] = []
+    events: list[dict] = []
+    for student, given in pairs:
+        course = courses[_pk(given)]
+        load = loads[(student.id, course.term_id)]
+        reasons = evaluate(student, course, now=now, skip=skip,
+                           link=links.get((student.id, course.id)), load=load,
+                           missing=[code for code in required.get(course.id, ())
+                                    if code not in done.get(student.id, ())],
+                           seats=seats[course.id])
+        if reasons:
+            results.append(EnrollmentRefused(reasons))
+            continue
+        link = add_link(student, course, seats[course.id], actor=actor, now=now, source=source,
+                        override=override, reason=reason, events=events)
+        links[(student.id, course.id)] = link
+        count = seats[course.id]
+        if link.status == Status.ENROLLED:
+            load.enrolled.append(course)
+            seats[course.id] = replace(count, enrolled=count.enrolled + 1)
+        else:
+            load.waitlisted.append(course)
+            seats[course.id] = replace(count, waitlisted=count.waitlisted + 1,
+                                       last_waitlist_seq=link.waitlist_seq)
+        results.append(link)
+    db.session.flush()
+    audit.record_many(events)
+    return results
+
+
+def _pk(obj) -> int:
+    identity = inspect(obj).identity
+    return identity[0] if identity else obj.id
+
+
+def _load_users(student_ids: list[int]) -> None:
+    """Put the students' users in the session: the audit labels read their names."""
+    db.session.scalars(select(Student).where(Student.id.in_(student_ids))
+                       .options(selectinload(Student.user))).all()
+
+
+def _links_and_loads(student_ids: list[int], term_ids: set[int]):
+    links: dict[tuple[int, int], Enrollment] = {}
+    loads: dict[tuple[int, int], TermLoad] = defaultdict(lambda: TermLoad([], []))
+    rows = db.session.execute(
+        select(Enrollment, Course).join(Course, Course.id == Enrollment.course_id)
+        .where(Enrollment.student_id.in_(student_ids), Course.term_id.in_(term_ids))
+    ).all()
+    for link, course in rows:
+        links[(link.student_id, course.id)] = link
+        load = loads[(link.student_id, course.term_id)]
+        if link.status == Status.ENROLLED:
+            load.enrolled.append(course)
+        elif link.status == Status.WAITLISTED:
+            load.waitlisted.append(course)
+    return links, loads
+
+
+def _prerequisite_facts(student_ids: list[int], course_ids: list[int]):
+    """({course_id: [prerequisite codes]}, {student_id: {completed codes}}) in two queries."""
+    prereq = Course.__table__.alias("prereq")
+    required = defaultdict(list)
+    for course_id, code in db.session.execute(
+            select(prerequisite_links.c.course_id, prereq.c.code)
+            .join(prereq, prereq.c.id == prerequisite_links.c.prerequisite_id)
+            .where(prerequisite_links.c.course_id.in_(course_ids))
+            .order_by(prereq.c.code)):
+        required[course_id].append(code)
+    done = defaultdict(set)
+    if required:
+        for student_id, code in db.session.execute(
+                select(Enrollment.student_id, Course.code)
+                .join(Course, Course.id == Enrollment.course_id)
+                .where(Enrollment.student_id.in_(student_ids),
+                       Enrollment.status == Status.COMPLETED)):
+            done[student_id].add(code)
+    return required, done
