@@ -3,7 +3,17 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from .. import clock, services
@@ -105,43 +115,44 @@ def _back_to(course_id: int):
     return redirect(url_for("catalog.course", course_id=course_id), code=303)
 
 
+def _act(course_id: int, verb: str, change) -> Response:
+    """Run one enrollment change for the logged-in student and flash what happened.
+
+    `change(student, course, label)` runs inside the write transaction and returns the
+    success message; a refusal is flashed with every reason, and nothing changes.
+    """
+    course = _load_for_action(course_id)
+    label = f"{course.code} {course.title}"
+    try:
+        with write_transaction(db.session):
+            message = change(current_user.student, course, label)
+    except services.EnrollmentRefused as exc:
+        flash(refusal_message(verb, label, exc), "danger")
+    except LookupError:  # the course was deleted between loading and locking it
+        abort(404)
+    else:
+        flash(message, "success")
+    return _back_to(course_id)
+
+
 @bp.post(f"/courses/{COURSE_ID}/enroll")
 @course_action
 def enroll(course_id: int):
     """Enroll or join the waitlist; the flash says which, or every reason it was refused."""
-    course = _load_for_action(course_id)
-    student = current_user.student
-    label = f"{course.code} {course.title}"
-    try:
-        with write_transaction(db.session):
-            link = services.enroll(student, course, actor=current_user, now=clock.now())
-            position = (services.waitlist_position(link)
-                        if link.status == Status.WAITLISTED else None)
-            status = link.status
-    except services.EnrollmentRefused as exc:
-        flash(refusal_message("enroll in", label, exc), "danger")
-    except LookupError:  # the course was deleted between loading and locking it
-        abort(404)
-    else:
-        flash(enroll_message(label, status, position), "success")
-    return _back_to(course_id)
+    def change(student, course, label):
+        link = services.enroll(student, course, actor=current_user, now=clock.now())
+        position = services.waitlist_position(link) if link.status == Status.WAITLISTED else None
+        return enroll_message(label, link.status, position)
+
+    return _act(course_id, "enroll in", change)
 
 
 @bp.post(f"/courses/{COURSE_ID}/drop")
 @course_action
 def drop(course_id: int):
     """Drop the course or leave its waitlist; the freed seat goes to the waitlist."""
-    course = _load_for_action(course_id)
-    student = current_user.student
-    label = f"{course.code} {course.title}"
-    try:
-        with write_transaction(db.session):
-            result = services.drop(student, course, actor=current_user, now=clock.now())
-            previous, promoted = result.previous_status, len(result.promoted)
-    except services.EnrollmentRefused as exc:
-        flash(refusal_message("drop", label, exc), "danger")
-    except LookupError:
-        abort(404)
-    else:
-        flash(drop_message(label, previous, promoted), "success")
-    return _back_to(course_id)
+    def change(student, course, label):
+        result = services.drop(student, course, actor=current_user, now=clock.now())
+        return drop_message(label, result.previous_status, len(result.promoted))
+
+    return _act(course_id, "drop", change)
