@@ -49,3 +49,27 @@ def test_upgrade_matches_models_and_downgrade_round_trips(empty_database_url):
         upgrade()
         assert schema_diff() == []
         db.engine.dispose()
+
+
+def test_audit_status_backfill(empty_database_url):
+    """Events written before the status columns get them from their action and reason."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="918e7a9d1eb3")
+        rows = [("enrolled", "Enrolled."), ("imported", "Waitlisted at position 2."),
+                ("dropped", "Dropped."), ("removed_by_staff", "Left the waitlist. Moved."),
+                ("promoted", "A seat became free."), ("completed", "Grade A.")]
+        with db.engine.begin() as conn:
+            for action, reason in rows:
+                conn.execute(sa.text(
+                    "INSERT INTO enrollment_events (at, action, reason, student_label, "
+                    "course_label) VALUES ('2027-01-01 00:00:00', :a, :r, '', '')"),
+                    {"a": action, "r": reason})
+        upgrade()
+        with db.engine.connect() as conn:
+            got = conn.execute(sa.text(
+                "SELECT status_before, status_after FROM enrollment_events ORDER BY id")).all()
+        assert [tuple(r) for r in got] == [
+            (None, "enrolled"), (None, "waitlisted"), ("enrolled", None), ("waitlisted", None),
+            ("waitlisted", "enrolled"), (None, "completed")]
+        db.engine.dispose()

@@ -216,3 +216,27 @@ def test_staff_refusals_have_codes(make_course, make_term, make_student, make_st
             tx(fn, *args, actor=staff, **kw)
         assert info.value.code == code
     assert status(student, course) == Status.ENROLLED
+
+
+def test_audit_before_after_replays_to_the_table(make_course, make_term, make_student,
+                                                 make_staff):
+    """Replaying status_before -> status_after of every event rebuilds the enrollments table."""
+    term = make_term()
+    a = make_course(term=term, capacity=1, waitlist_capacity=3)
+    b = make_course(term=term, capacity=2)
+    s1, s2, s3 = make_student(), make_student(), make_student()
+    staff = make_staff()
+    for s in (s1, s2, s3):
+        tx(services.enroll, s, a)
+    tx(services.drop, s1, a)                                   # s2 promoted
+    tx(services.move, s2, a, b, actor=staff, reason="swap")    # s3 promoted
+    tx(services.complete, s3, a, "B", actor=staff)
+    tx(services.set_capacity, a, 2, actor=staff)
+    state = {}
+    for event in db.session.scalars(select(EnrollmentEvent).order_by(EnrollmentEvent.id)):
+        key = (event.student_id, event.course_id)
+        assert state.get(key) == event.status_before, event
+        state[key] = event.status_after
+    table = {(link.student_id, link.course_id): link.status
+             for link in db.session.scalars(select(Enrollment))}
+    assert {k: v for k, v in state.items() if v is not None} == table

@@ -210,14 +210,16 @@ def _write_links(writer: _BulkWriter, school: DemoSchool, student_ids, user_ids,
                       Source.SELF.value, created, changed, changed))
         actor = staff_id if link.status == Status.COMPLETED else user_ids[link.student]
         # The same labels as the services' audit records.
-        events.append((changed, actor, sid, cid, ACTIONS[link.status].value, "demo data",
+        events.append((changed, actor, sid, cid, ACTIONS[link.status].value, None,
+                       link.status.value, "demo data",
                        f"{student.number} {student.name}",
                        f"{term_codes[course.term]} {course.code}"))
     writer.insert(Enrollment.__table__, ("student_id", "course_id", "status", "waitlist_seq",
                                          "grade", "source", "created_at", "status_changed_at",
                                          "updated_at"), links)
     writer.insert(EnrollmentEvent.__table__, ("at", "actor_id", "student_id", "course_id",
-                                              "action", "reason", "student_label",
+                                              "action", "status_before", "status_after",
+                                              "reason", "student_label",
                                               "course_label"), events)
 
 

@@ -94,6 +94,10 @@ class EnrollmentEvent(db.Model):
     student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id", ondelete="SET NULL"))
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
     action: Mapped[Action] = mapped_column(str_enum(Action, "enrollment_action"))
+    # The link's status before and after the change (NULL: no link). Reports sum seat changes
+    # from these exactly, whatever the action (an import may enroll or waitlist, say).
+    status_before: Mapped[Status | None] = mapped_column(str_enum(Status, "event_status_before"))
+    status_after: Mapped[Status | None] = mapped_column(str_enum(Status, "event_status_after"))
     reason: Mapped[str] = mapped_column(Text, default="")
     student_label: Mapped[str] = mapped_column(String(200), default="")
     course_label: Mapped[str] = mapped_column(String(200), default="")

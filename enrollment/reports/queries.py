@@ -18,6 +18,7 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    or_,
     select,
     type_coerce,
 )
@@ -25,7 +26,6 @@ from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
 from ..models import (
-    Action,
     Course,
     Department,
     Enrollment,
@@ -257,19 +257,14 @@ def default_term(terms: list[Term], now: datetime) -> Term | None:
     return terms[-1] if terms else None
 
 
-# Net change in taken seats for each audit action. The trail records the status a link had
-# or got only in the first sentence of the reason (written by enrollment.services: "Enrolled.",
-# "Waitlisted at position N.", "Dropped.", "Left the waitlist."), so the actions that can mean
-# either are told apart by it. A completion keeps its seat (the student took the course), so it
-# neither adds nor removes one; a promotion from the waitlist takes one.
 def _net_enrolled_delta():
-    action = EnrollmentEvent.action
+    """+1 when a change gave the link a seat, -1 when it took one away (from the audit's
+    status before and after), so the running sum is the number enrolled."""
+    before, after = EnrollmentEvent.status_before, EnrollmentEvent.status_after
+    enrolled = Status.ENROLLED
     return case(
-        (action.in_([Action.ENROLLED, Action.PROMOTED]), 1),
-        (and_(action.in_([Action.ADDED_BY_STAFF, Action.IMPORTED]),
-              EnrollmentEvent.reason.like("Enrolled.%")), 1),
-        (and_(action.in_([Action.DROPPED, Action.REMOVED_BY_STAFF]),
-              EnrollmentEvent.reason.like("Dropped.%")), -1),
+        (and_(after == enrolled, or_(before.is_(None), before != enrolled)), 1),
+        (and_(before == enrolled, or_(after.is_(None), after != enrolled)), -1),
         else_=0,
     )
 

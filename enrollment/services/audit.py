@@ -6,14 +6,15 @@ from datetime import datetime
 from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..models import Action, Course, EnrollmentEvent, Student, User
+from ..models import Action, Course, EnrollmentEvent, Status, Student, User
 
 
 def record(action: Action, student: Student, course: Course, *, actor: User | None,
-           now: datetime, reason: str = "") -> EnrollmentEvent:
+           now: datetime, before: Status | None, after: Status | None,
+           reason: str = "") -> EnrollmentEvent:
     """Add one audit event to the session (written with the change, in its transaction)."""
     event = EnrollmentEvent(**event_values(action, student, course, actor=actor, now=now,
-                                           reason=reason))
+                                           before=before, after=after, reason=reason))
     db.session.add(event)
     return event
 
@@ -25,8 +26,12 @@ def record_many(values: list[dict]) -> None:
 
 
 def event_values(action: Action, student: Student, course: Course, *, actor: User | None,
-                 now: datetime, reason: str = "") -> dict:
+                 now: datetime, before: Status | None, after: Status | None,
+                 reason: str = "") -> dict:
+    """The column values of one audit event; `before`/`after`: the link's status (or None)."""
     return dict(
+        status_before=before,
+        status_after=after,
         at=now,
         actor_id=actor.id if actor is not None else None,
         student_id=student.id,

@@ -46,7 +46,7 @@ def drop(student: Student, course: Course, *, actor: User | None, now: datetime,
     action = Action.REMOVED_BY_STAFF if by_staff else Action.DROPPED
     what = {Status.ENROLLED: "Dropped.", Status.WAITLISTED: "Left the waitlist.",
             Status.COMPLETED: "Removed a completed record."}[previous]
-    audit.record(action, student, course, actor=actor, now=now,
+    audit.record(action, student, course, actor=actor, now=now, before=previous, after=None,
                  reason=f"{what} {reason.strip()}".strip())
     db.session.flush()
     result = DropResult(previous)

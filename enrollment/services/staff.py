@@ -45,7 +45,8 @@ def promote(student: Student, course: Course, *, actor: User | None, now: dateti
     text = f"Promoted by staff. {reason.strip()}"
     if override:
         text += f" Overrode: {', '.join(sorted(override))}."
-    audit.record(Action.PROMOTED, student, course, actor=actor, now=now, reason=text)
+    audit.record(Action.PROMOTED, student, course, actor=actor, now=now,
+                 before=Status.WAITLISTED, after=Status.ENROLLED, reason=text)
     db.session.flush()
     return link
 
@@ -86,6 +87,7 @@ def complete(student: Student, course: Course, grade: str, *, actor: User | None
     if link is not None and link.status == Status.WAITLISTED:
         raise EnrollmentRefused.single(
             "not_enrolled", f"{student.name} is on the waitlist for {course.code}, not enrolled.")
+    before = link.status if link is not None else None
     if link is None:
         link = Enrollment(student_id=student.id, course_id=course.id, status=Status.COMPLETED,
                           source=source or (Source.STAFF if actor is not None
@@ -96,8 +98,8 @@ def complete(student: Student, course: Course, grade: str, *, actor: User | None
         set_status(link, Status.COMPLETED, now)
     link.grade = grade
     link.updated_at = now
-    audit.record(Action.COMPLETED, student, course, actor=actor, now=now,
-                 reason=f"Grade {grade}. {reason}".strip())
+    audit.record(Action.COMPLETED, student, course, actor=actor, now=now, before=before,
+                 after=Status.COMPLETED, reason=f"Grade {grade}. {reason}".strip())
     db.session.flush()
     return link
 

@@ -49,12 +49,12 @@ def fill_from_waitlist(course: Course, *, actor: User | None, now: datetime,
         if refusal:
             result.skipped.append((link.student, refusal))
             audit.record(Action.REFUSED, link.student, course, actor=actor, now=now,
-                         reason=f"Skipped for promotion: {refusal.message}")
+                         before=Status.WAITLISTED, after=Status.WAITLISTED, reason=f"Skipped for promotion: {refusal.message}")
             continue
         set_status(link, Status.ENROLLED, now)
         loads[link.student_id].enrolled.append(course)
         audit.record(Action.PROMOTED, link.student, course, actor=actor, now=now,
-                     reason=reason or "A seat became free.")
+                     before=Status.WAITLISTED, after=Status.ENROLLED, reason=reason or "A seat became free.")
         result.promoted.append(link)
         free -= 1
     db.session.flush()
