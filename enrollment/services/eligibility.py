@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -34,18 +34,22 @@ def term_load(student_id: int, term_id: int, *, excluding: int | None = None) ->
     return term_loads([student_id], term_id, excluding=excluding)[student_id]
 
 
+# Statements built once (bound parameters): they run on every enrollment change.
+_TERM_LOADS = (
+    select(Enrollment.student_id, Enrollment.status, Course)
+    .join(Course, Course.id == Enrollment.course_id)
+    .where(Enrollment.student_id.in_(bindparam("ids", expanding=True)),
+           Course.term_id == bindparam("term_id"), Enrollment.status != Status.COMPLETED)
+)
+
+
 def term_loads(student_ids: list[int], term_id: int, *, excluding: int | None = None
                ) -> dict[int, TermLoad]:
     """Term loads of many students in one query, leaving out the course `excluding`."""
     loads = {sid: TermLoad([], []) for sid in student_ids}
     if not student_ids:
         return loads
-    rows = db.session.execute(
-        select(Enrollment.student_id, Enrollment.status, Course)
-        .join(Course, Course.id == Enrollment.course_id)
-        .where(Enrollment.student_id.in_(student_ids), Course.term_id == term_id,
-               Enrollment.status != Status.COMPLETED)
-    ).all()
+    rows = db.session.execute(_TERM_LOADS, {"ids": student_ids, "term_id": term_id}).all()
     for student_id, status, course in rows:
         if course.id == excluding:
             continue
@@ -54,26 +58,29 @@ def term_loads(student_ids: list[int], term_id: int, *, excluding: int | None = 
     return loads
 
 
-# Module-level aliases: a new alias per call would defeat SQLAlchemy's statement cache.
-_prereq = aliased(Course, name="prereq")
-_done = aliased(Course, name="done")
-
-
-def missing_prerequisites(student_id: int, course_id: int) -> list[str]:
-    """Codes of the course's prerequisites the student has not completed (in any term)."""
-    prereq, done = _prereq, _done
+def _missing_prerequisites_statement():
+    prereq, done = aliased(Course, name="prereq"), aliased(Course, name="done")
     completed = exists().where(
-        Enrollment.student_id == student_id,
+        Enrollment.student_id == bindparam("student_id"),
         Enrollment.status == Status.COMPLETED,
         Enrollment.course_id == done.id,
         done.code == prereq.code,
     )
-    return list(db.session.scalars(
+    return (
         select(prereq.code)
         .join(prerequisite_links, prerequisite_links.c.prerequisite_id == prereq.id)
-        .where(prerequisite_links.c.course_id == course_id, ~completed)
+        .where(prerequisite_links.c.course_id == bindparam("course_id"), ~completed)
         .order_by(prereq.code)
-    ))
+    )
+
+
+_MISSING_PREREQUISITES = _missing_prerequisites_statement()
+
+
+def missing_prerequisites(student_id: int, course_id: int) -> list[str]:
+    """Codes of the course's prerequisites the student has not completed (in any term)."""
+    return list(db.session.scalars(_MISSING_PREREQUISITES,
+                                   {"student_id": student_id, "course_id": course_id}))
 
 
 def existing_link(student_id: int, course_id: int) -> Enrollment | None:

@@ -7,7 +7,7 @@ every committed change and no other writer can slip in before the commit.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..database import in_write_transaction
@@ -19,21 +19,23 @@ class NotInWriteTransaction(RuntimeError):
     """A programming error: enrollment changes must run inside `write_transaction`."""
 
 
+_LOCK = (
+    select(Course)
+    .options(joinedload(Course.term, innerjoin=True))
+    .where(Course.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Course.id)
+    .with_for_update(of=Course)
+    .execution_options(populate_existing=True)
+)
+
+
 def lock_courses(*course_ids: int) -> dict[int, Course]:
     """Lock the courses (in id order, so two movers cannot deadlock) and reload them."""
     if not in_write_transaction(db.session):
         raise NotInWriteTransaction(
             "enrollment changes must run inside enrollment.database.write_transaction()"
         )
-    ids = sorted(set(course_ids))
-    rows = db.session.scalars(
-        select(Course)
-        .options(joinedload(Course.term, innerjoin=True))
-        .where(Course.id.in_(ids))
-        .order_by(Course.id)
-        .with_for_update(of=Course)
-        .execution_options(populate_existing=True)
-    ).all()
+    rows = db.session.scalars(_LOCK, {"ids": sorted(set(course_ids))}).all()
     return {course.id: course for course in rows}
 
 
