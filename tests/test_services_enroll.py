@@ -1,5 +1,5 @@
 """The rules engine at the service level: enroll, every refusal code, waitlist, audit."""
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -204,3 +204,24 @@ def test_every_change_writes_one_event_in_the_same_transaction(make_course, make
         raise RuntimeError("the caller fails after the service call")
     assert db.session.scalar(select(func.count()).select_from(Enrollment)) == 0
     assert events() == []
+
+
+def test_refusal_times_use_the_callers_zone(make_course, make_student):
+    from zoneinfo import ZoneInfo
+
+    course, student = make_course(), make_student()
+    late = (course.term.enrollment_closes + timedelta(days=1)).astimezone(
+        ZoneInfo("America/New_York"))
+    err = refused(student, course, now=late)
+    assert "31 Jan 2027 18:59 EST" in err.message  # 23:59 UTC on the school's wall clock
+    assert "31 Jan 2027 23:59 UTC" in refused(student, course, now=late.astimezone(UTC)).message
+
+
+@pytest.mark.config(SCHOOL_TIMEZONE="America/New_York",
+                    FIXED_NOW="2027-02-20T12:00:00+00:00")
+def test_course_page_words_refusals_in_the_school_zone(client, login, make_course, make_student):
+    course, student = make_course(), make_student()
+    db.session.commit()
+    login(student.user)
+    page = client.get(f"/courses/{course.id}").get_data(as_text=True)
+    assert "31 Jan 2027 18:59 EST" in page

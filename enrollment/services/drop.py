@@ -7,7 +7,7 @@ from datetime import datetime
 from ..extensions import db
 from ..models import Action, Course, Enrollment, Status, Student, User
 from . import audit
-from .eligibility import existing_link
+from .eligibility import existing_link, when
 from .enroll import require_reason
 from .errors import EnrollmentRefused, Override, Refusal
 from .locking import lock_course
@@ -40,7 +40,7 @@ def drop(student: Student, course: Course, *, actor: User | None, now: datetime,
             and not (by_staff and Override.DEADLINE in override)):
         raise EnrollmentRefused.single("drop_deadline_passed",
                      f"The drop deadline for {course.term.name} was "
-                     f"{course.term.drop_deadline:%d %b %Y %H:%M} UTC.")
+                     f"{when(course.term.drop_deadline, now)}.")
     previous = link.status
     db.session.delete(link)
     action = Action.REMOVED_BY_STAFF if by_staff else Action.DROPPED

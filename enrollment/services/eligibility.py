@@ -87,15 +87,21 @@ def existing_link(student_id: int, course_id: int) -> Enrollment | None:
     return db.session.get(Enrollment, (student_id, course_id), populate_existing=True)
 
 
+def when(moment: datetime, now: datetime) -> str:
+    """A time for a message, in the zone of `now` (the caller's wall clock; UTC by default)."""
+    local = moment.astimezone(now.tzinfo)
+    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
+
+
 def window_refusal(course: Course, now: datetime) -> Refusal | None:
     term = course.term
     state = term.window_state(now)
     if state == "not_open":
         return Refusal("window_not_open",
-                       f"Enrollment for {term.name} opens on {term.enrollment_opens:%d %b %Y %H:%M} UTC.")
+                       f"Enrollment for {term.name} opens on {when(term.enrollment_opens, now)}.")
     if state == "closed":
         return Refusal("window_closed",
-                       f"Enrollment for {term.name} closed on {term.enrollment_closes:%d %b %Y %H:%M} UTC.")
+                       f"Enrollment for {term.name} closed on {when(term.enrollment_closes, now)}.")
     return None
 
 
