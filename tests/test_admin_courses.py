@@ -11,6 +11,7 @@ from tests.admin_support import (  # noqa: F401
     events,
     flashes,
     links,
+    messages,
     staff_client_fixture,
     staff_fixture,
 )
@@ -64,6 +65,34 @@ def test_a_refusal_saves_nothing_not_even_other_fields(staff_client, make_term, 
     assert links() == before
     db.session.expire_all()
     assert db.session.get(Course, course.id).title == "Old title"
+
+
+def test_each_save_outcome_shows_one_message(staff_client, make_term, make_course, make_student):
+    term = make_term()
+    busy = make_course(term=term, code="HIS101", days="M", start_time=at("09:00"),
+                       end_time=at("10:00"))
+    course = make_course(term=term, code="HIS102", days="M", start_time=at("09:30"),
+                         end_time=at("10:30"))
+    student = make_student()
+    db.session.commit()
+
+    def shown(response):
+        if response.status_code == 302:
+            response = staff_client.get(response.headers["Location"])
+        return messages(response.get_data(as_text=True))
+
+    # Flask-Admin's generic "Record was successfully saved." would repeat ours.
+    assert shown(_edit(staff_client, busy, students=str(student.id))) == [
+        f"Saved {busy}. Roster changes — enrolled: 1."]
+    assert shown(_edit(staff_client, busy, title="Renamed")) == ["Record was successfully saved."]
+    refused = shown(_edit(staff_client, course, students=str(student.id)))
+    assert len(refused) == 1 and refused[0].startswith("Nothing was saved.")
+    assert "meets at the same time" in refused[0]
+    # A form error names the field instead of "Failed to save record.".
+    assert shown(_edit(staff_client, course, students=str(student.id), overrides="conflict")) \
+        == ["Nothing was saved. Check Reason below."]
+    assert shown(_edit(staff_client, busy, students="")) == [
+        "Saved HIS101 Renamed. Roster changes — dropped: 1."]
 
 
 def test_an_override_needs_a_reason_and_is_recorded(staff_client, make_course, make_student):

@@ -1,6 +1,8 @@
 """The admin dashboard: counts, fullest courses, longest waitlists, latest changes."""
 from __future__ import annotations
 
+import re
+
 from enrollment import services
 from enrollment.database import write_transaction
 from enrollment.extensions import db
@@ -33,6 +35,12 @@ def test_dashboard_shows_counts_and_rankings(staff_client, staff, make_course,
     longest = html.split("Longest waitlists")[1].split("Latest changes")[0]
     assert "FULL1" in longest and "HALF1" not in longest
     assert "Latest changes" in html and "enrolled" in html
+    # Each number links to the rows it counts.
+    waitlisted = staff_client.get("/admin/enrollment/?flt0_status_equals=waitlisted")
+    assert 'href="/admin/enrollment/?flt0_status_equals=waitlisted"' in html
+    statuses = re.findall(r'<td class="col-status">\s*(\w+)\s*</td>',
+                          waitlisted.get_data(as_text=True))
+    assert statuses == ["waitlisted"] * 3
 
 
 def test_dashboard_query_count_is_fixed(staff_client, staff, make_course,

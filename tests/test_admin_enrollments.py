@@ -54,6 +54,29 @@ def test_list_filters_and_search(staff_client, roster, make_course, make_student
         assert staff_client.get(f"/admin/enrollment/?flt1_{column}_equals=x").status_code == 200
 
 
+def test_status_filters_by_the_stored_word_and_refuse_unknown_ones(staff_client, roster):
+    def names(query):
+        page = staff_client.get(f"/admin/enrollment/?{query}")
+        assert page.status_code == 200, query
+        html = page.get_data(as_text=True)
+        return {n for n in ("Alice Enrolled", "Bob Waiting") if n in html}, flashes(html)
+
+    assert names("flt0_status_equals=waitlisted") == ({"Bob Waiting"}, "")
+    assert names("flt0_status_not_equal=waitlisted") == ({"Alice Enrolled"}, "")
+    assert names("flt0_status_in_list=enrolled,waitlisted")[0] == {"Alice Enrolled",
+                                                                   "Bob Waiting"}
+    assert names("flt0_source_equals=staff")[0] == {"Alice Enrolled", "Bob Waiting"}
+    shown, message = names("flt0_status_equals=WAITLISTED")
+    assert shown == {"Alice Enrolled", "Bob Waiting"} and "Invalid Filter Value" in message
+
+
+def test_filter_names_are_unique_in_every_view(app):
+    # Named filter URLs (?flt0_status_equals=...): two filters with one name would clash.
+    for view in app.extensions["admin"][0]._views:
+        if getattr(view, "_filters", None):
+            assert len(view._filter_args) == len(view._filters), view.endpoint
+
+
 def test_list_query_count_does_not_grow(staff_client, roster, make_course, make_student, staff,
                                         count_queries):
     with count_queries() as few:

@@ -6,6 +6,7 @@ from enrollment.models import Student, User
 from tests.admin_support import (  # noqa: F401
     flashes,
     links,
+    messages,
     staff_client_fixture,
     staff_fixture,
     student_form,
@@ -45,6 +46,20 @@ def test_a_refusal_keeps_the_old_name_and_courses(staff_client, make_student, ma
     assert "Nothing was saved" in flashes(response.get_data(as_text=True))
     assert links() == {}
     assert db.session.get(User, student.user_id).name == "Old Name"
+
+
+def test_create_with_courses_shows_one_message(staff_client, make_course):
+    course = make_course(code="ART100")
+    db.session.commit()
+    done = staff_client.post("/admin/student/new/", data={
+        "student_number": "S4242", "name": "Mary Shelley", "email": "mary@example.edu",
+        "program": "", "max_credits": 18, "courses": str(course.id)}, follow_redirects=True)
+    assert messages(done.get_data(as_text=True)) == [
+        "Created Mary Shelley (S4242). Roster changes — enrolled: 1."]
+    student = db.session.scalar(db.select(Student).where(Student.student_number == "S4242"))
+    dropped = _edit(staff_client, student, courses="")
+    page = staff_client.get(dropped.headers["Location"]).get_data(as_text=True)
+    assert messages(page) == ["Saved Mary Shelley (S4242). Roster changes — dropped: 1."]
 
 
 def test_email_and_number_must_be_unique(staff_client, make_student):

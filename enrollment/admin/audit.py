@@ -9,7 +9,7 @@ from .base import ReadOnlyModelView, time_filters
 
 class AuditView(ReadOnlyModelView):
     column_list = ["at", "action", "student_label", "course_label", "actor.name", "reason"]
-    column_labels = {"at": "When", "student_label": "Student", "course_label": "Course",
+    column_labels = {"at": "When (UTC)", "student_label": "Student", "course_label": "Course",
                      "actor.name": "By"}
     column_sortable_list = ["at", "action", "student_label", "course_label"]
     column_default_sort = [("at", True), ("id", True)]

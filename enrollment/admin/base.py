@@ -4,7 +4,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from flask import flash, request
+from flask import flash, g, request, session
+from flask_admin.babel import gettext
 from flask_admin.contrib.sqla import ModelView, filters
 from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
 from flask_admin.model.typefmt import EXPORT_FORMATTERS
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..reports.safe_cells import safe_cell
+from .enum_filters import FilterConverter
 from .security import StaffOnly
 
 
@@ -40,6 +42,31 @@ LIST_FORMATTERS = {**OURS, **{k: v for k, v in DEFAULT_FORMATTERS.items() if k n
 EXPORT_TYPE_FORMATTERS = {**OURS, **{k: v for k, v in EXPORT_FORMATTERS.items() if k not in OURS}}
 
 
+def flash_outcome(message: str, category: str) -> None:
+    """Flash the one message that says how a save went.
+
+    Flask-Admin adds its own generic "Record was successfully saved." / "Failed to save record."
+    after our hooks return; once a view has said what happened, those are dropped (see
+    `StaffModelView._tidy_flashes`), so staff read one message per outcome.
+    """
+    flash(message, category)
+    g.admin_outcome_flashed = True
+
+
+def _generic_outcomes() -> tuple[set[str], set[str]]:
+    """Flask-Admin's generic (success, failure) messages of the create and edit views."""
+    return ({gettext("Record was successfully created."), gettext("Record was successfully saved.")},
+            {gettext("Failed to create record."), gettext("Failed to save record.")})
+
+
+def _error_labels(form) -> list[str]:
+    labels = []
+    for name in form.errors:
+        field = form._fields.get(name)
+        labels.append(field.label.text if field is not None and field.label else name)
+    return labels
+
+
 class StaffModelView(StaffOnly, ModelView):
     """A Flask-Admin model view for staff, exporting CSV/XLSX with neutralised formulas."""
 
@@ -48,6 +75,10 @@ class StaffModelView(StaffOnly, ModelView):
 
     page_size = 50
     can_set_page_size = True
+    # Filter arguments by name (?flt0_status_equals=waitlisted), not by position: links such
+    # as the dashboard's keep working when a filter is added to a view.
+    named_filter_urls = True
+    filter_converter = FilterConverter()
     can_view_details = False
     can_export = True
     export_types = ["csv", "xlsx"]
@@ -66,9 +97,40 @@ class StaffModelView(StaffOnly, ModelView):
     def handle_view_exception(self, exc):
         if isinstance(exc, IntegrityError):
             # Say so, never show the SQL.
-            flash(self.integrity_message, "danger")
+            flash_outcome(self.integrity_message, "danger")
             return True
         return super().handle_view_exception(exc)
+
+    # --- one message per outcome ------------------------------------------------------------
+    def _run_view(self, fn, *args, **kwargs):
+        # `g` outlives the request when an app context was already pushed (tests, CLI).
+        g.admin_outcome_flashed = False
+        response = super()._run_view(fn, *args, **kwargs)
+        # After a redirect the messages wait in the session for the next page: tidy them now.
+        self._tidy_flashes()
+        return response
+
+    def render(self, template, **kwargs):
+        # A form shown again (refused or invalid) reads the messages while rendering.
+        self._tidy_flashes(kwargs.get("form"))
+        return super().render(template, **kwargs)
+
+    @staticmethod
+    def _tidy_flashes(form=None) -> None:
+        pending = session.get("_flashes")
+        if not pending:
+            return
+        saved, failed = _generic_outcomes()
+        if g.get("admin_outcome_flashed"):
+            kept = [(c, m) for c, m in pending if m not in saved | failed]
+        elif form is not None and request.method == "POST" and form.errors:
+            # "Failed to save record." says nothing about where: name the fields instead.
+            text = f"Nothing was saved. Check {', '.join(_error_labels(form))} below."
+            kept = [(c, text if m in failed else m) for c, m in pending]
+        else:
+            return
+        if kept != pending:
+            session["_flashes"] = kept
 
     def get_export_value(self, model, name):
         return safe_cell(super().get_export_value(model, name))
@@ -99,6 +161,7 @@ class ReadOnlyModelView(StaffModelView):
     can_create = False
     can_edit = False
     can_delete = False
+    column_display_actions = False  # no buttons: an empty first column otherwise
 
 
 def editing_id() -> int | None:

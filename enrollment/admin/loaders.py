@@ -31,7 +31,8 @@ class StudentLoader(QueryAjaxModelLoader):
     """Students by name, email or student number; shown as 'Name (number) email'."""
 
     def __init__(self, name: str):
-        super().__init__(name, db, Student, fields=["student_number"])
+        super().__init__(name, db, Student, fields=["student_number"],
+                         placeholder="Type a name, email or student number")
 
     def format(self, model):
         if model is None:
@@ -62,7 +63,8 @@ class CourseLoader(QueryAjaxModelLoader):
     """Course sections by code or title; shown with their term so sections are told apart."""
 
     def __init__(self, name: str):
-        super().__init__(name, db, Course, fields=["code"])
+        super().__init__(name, db, Course, fields=["code"],
+                         placeholder="Type a course code or title")
 
     def format(self, model):
         if model is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-from flask import flash
 from flask_admin.model.fields import AjaxSelectMultipleField
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +19,7 @@ from .. import clock, services
 from ..database import write_transaction
 from ..extensions import db
 from ..models import Source, Status
+from .base import flash_outcome
 from .forms import REASON_REQUIRED, override_field, overrides_of, reason_field
 
 # Form fields that never reach `populate_obj`: the rules handle them.
@@ -136,7 +136,7 @@ class RosterFormMixin:
         except IntegrityError:
             self._refuse(form, None, self.unique_message)
             return False
-        self._report(context["tally"])
+        self._report(model, is_created, context["tally"])
         return model
 
     def build_new(self, form):
@@ -179,12 +179,15 @@ class RosterFormMixin:
         text = f"Nothing was saved. {message}"
         if field and field in form:
             form[field].errors = [*form[field].errors, message]
-        flash(text, "danger")
+        flash_outcome(text, "danger")
 
     @staticmethod
-    def _report(tally: Counter) -> None:
+    def _report(model, is_created: bool, tally: Counter) -> None:
+        # Without roster changes Flask-Admin's own "Record was successfully saved." says it all.
         parts = [f"{label}: {tally[key]}" for key, label in (
             ("enrolled", "enrolled"), ("waitlisted", "waitlisted"), ("dropped", "dropped"),
             ("promoted", "promoted from the waitlist")) if tally[key]]
         if parts:
-            flash("Roster changes — " + ", ".join(parts) + ".", "success")
+            verb = "Created" if is_created else "Saved"
+            flash_outcome(f"{verb} {model}. Roster changes — " + ", ".join(parts) + ".",
+                          "success")

@@ -1,7 +1,6 @@
 """User accounts in the admin: roles and the active flag; passwords are set, never shown."""
 from __future__ import annotations
 
-from flask import flash
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -12,7 +11,7 @@ from ..auth.forms import strip, strip_nul
 from ..auth.passwords import password_problem
 from ..extensions import db
 from ..models import Enrollment, Student, User, normalize_email
-from .base import StaffModelView, editing_id, time_filters
+from .base import StaffModelView, editing_id, flash_outcome, time_filters
 
 
 class UserView(StaffModelView):
@@ -70,7 +69,7 @@ class UserView(StaffModelView):
 
     def handle_view_exception(self, exc):
         if isinstance(exc, ValueError):
-            flash(str(exc), "danger")
+            flash_outcome(str(exc), "danger")
             return True
         return super().handle_view_exception(exc)
 

@@ -1,10 +1,12 @@
 """Register, log in, log out."""
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import User, normalize_email
@@ -29,6 +31,11 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("no account has this password")
 
 
 def home_for(user) -> str:
@@ -64,6 +71,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == normalize_email(form.email.data)))
+        if user is None or not user.password_hash:
+            # As slow as a real check, so the response time does not tell which emails exist.
+            check_password_hash(_dummy_hash(), form.password.data)
         if user is None or not user.check_password(form.password.data):
             form.password.errors.append("Wrong email or password.")
         elif not user.active:

@@ -18,6 +18,8 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 PAGE_SIZE = 50
 CHART_COURSES = 25
+# Ids beyond a 32-bit integer cannot exist (SQLite overflows on them): 404 by routing.
+ID = "int(max=2147483647)"
 
 
 def _course_or_404(course_id: int) -> Course:
@@ -96,7 +98,7 @@ def index():
                            page=page, pages=pages, count=count)
 
 
-@bp.get("/courses/<int:course_id>/roster")
+@bp.get(f"/courses/<{ID}:course_id>/roster")
 @staff_required
 def roster(course_id: int):
     """The printable roster of one course."""
@@ -109,7 +111,7 @@ def roster(course_id: int):
                            generated_at=clock.now(), iso_utc=exports.iso_utc)
 
 
-@bp.get("/courses/<int:course_id>/roster.csv")
+@bp.get(f"/courses/<{ID}:course_id>/roster.csv")
 @staff_required
 def roster_csv(course_id: int):
     """The roster as CSV, streamed; `?bom=1` adds a byte-order mark for Excel."""
@@ -120,7 +122,7 @@ def roster_csv(course_id: int):
                     headers=_attachment(filename))
 
 
-@bp.get("/courses/<int:course_id>/roster.xlsx")
+@bp.get(f"/courses/<{ID}:course_id>/roster.xlsx")
 @staff_required
 def roster_xlsx(course_id: int):
     """The roster as an XLSX workbook."""
@@ -181,7 +183,7 @@ def enrollment_csv():
                     content_type=exports.CSV_MIMETYPE, headers=_attachment(filename))
 
 
-@bp.get("/students/<int:student_id>")
+@bp.get(f"/students/<{ID}:student_id>")
 @staff_required
 def student(student_id: int):
     """One student's courses, waitlists (with positions) and history."""
