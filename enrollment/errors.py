@@ -37,7 +37,10 @@ def init_app(app: Flask) -> None:
     def _http(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
-        response = error_response(exc.code, MESSAGES.get(exc.code) or exc.description)
+        # A description given at abort() says more than the generic message for the code.
+        specific = exc.description != type(exc).description
+        response = error_response(exc.code, exc.description if specific
+                                  else MESSAGES.get(exc.code) or exc.description)
         if exc.code == 405 and exc.valid_methods:
             return response[0], 405, {"Allow": ", ".join(exc.valid_methods)}
         return response

@@ -12,8 +12,10 @@ def init_app(app: Flask) -> None:
         index_view=StaffIndexView(url="/admin", template="admin/dashboard.html"),
         theme=_theme(),
     )
+    from . import guard
     from .views import register_views
 
+    guard.init_app(app)
     register_views(admin)
 
 
