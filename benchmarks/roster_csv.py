@@ -103,7 +103,7 @@ def build(n: int) -> tuple[int, int]:
     db.session.execute(sa.insert(Student), students)
     db.session.execute(sa.insert(Enrollment), links)
     db.session.commit()
-    return course.id, staff.id
+    return course.id, staff.get_id()
 
 
 def hand_written(course_id: int) -> bytes:
@@ -175,12 +175,12 @@ def run(url: str, label: str, args) -> float:
     with app.app_context():
         db.create_all()
         started = time.perf_counter()
-        course_id, staff_id = build(args.students)
+        course_id, staff_login = build(args.students)
         print(f"[{label}] built {args.students} enrollments in "
               f"{time.perf_counter() - started:.1f}s")
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(staff_id)
+            session["_user_id"] = staff_login
             session["_fresh"] = True
         ours, theirs = web_export(client, course_id), hand_written(course_id)
         if ours != theirs:

@@ -170,7 +170,7 @@ def login(client):
     def _login(user, c=None):
         c = c or client
         with c.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return c
 

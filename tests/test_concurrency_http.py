@@ -27,16 +27,16 @@ class NoRedirect(HTTPRedirectHandler):
         return None
 
 
-def session_cookie(app, user_id: int) -> str:
+def session_cookie(app, user_id: str) -> str:
     serializer = app.session_interface.get_signing_serializer(app)
-    value = serializer.dumps({"_user_id": str(user_id), "_fresh": True})
+    value = serializer.dumps({"_user_id": user_id, "_fresh": True})
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 
 def test_parallel_http_enrolls_respect_capacity(app, live_server):
     course = make_course(capacity=CAPACITY, waitlist_capacity=REQUESTS)
     students = [make_student() for _ in range(REQUESTS)]
-    cookies = [session_cookie(app, s.user.id) for s in students]
+    cookies = [session_cookie(app, s.user.get_id()) for s in students]
     course_id = course.id
     db.session.commit()
     opener = build_opener(NoRedirect)

@@ -73,3 +73,29 @@ def test_audit_status_backfill(empty_database_url):
             (None, "enrolled"), (None, "waitlisted"), ("enrolled", None), ("waitlisted", None),
             ("waitlisted", "enrolled"), (None, "completed")]
         db.engine.dispose()
+
+
+def test_session_tokens_for_existing_users_and_a_round_trip_with_data(empty_database_url):
+    """Rebuilding `users` (SQLite batch mode) works while students reference it."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="b0f82d093b29")
+        with db.engine.begin() as conn:
+            for n in (1, 2):
+                conn.execute(sa.text(
+                    "INSERT INTO users (id, email, name, role, active, created_at) VALUES "
+                    "(:n, :e, 'U', 'student', :t, '2027-01-01 00:00:00')"),
+                    {"n": n, "e": f"u{n}@example.edu", "t": True})
+                conn.execute(sa.text("INSERT INTO students (user_id, student_number, program, "
+                                     "max_credits) VALUES (:n, :s, '', 18)"),
+                             {"n": n, "s": f"S{n}"})
+        upgrade()
+        downgrade(revision="b0f82d093b29")
+        upgrade()
+        with db.engine.connect() as conn:
+            tokens = conn.execute(sa.text("SELECT session_token FROM users")).scalars().all()
+            students = conn.execute(sa.text("SELECT count(*) FROM students")).scalar()
+        assert len(set(tokens)) == 2 and all(len(t) == 32 for t in tokens)
+        assert students == 2
+        assert schema_diff() == []
+        db.engine.dispose()

@@ -421,8 +421,6 @@ def test_logout_clears_the_remember_cookie(client, make_student):
     assert client.get("/me/schedule").status_code == 302
 
 
-@pytest.mark.xfail(strict=True, reason="Flask-Login remember tokens are the signed user id: "
-                   "a copy taken before logout keeps working (needs a per-user session token)")
 def test_a_remember_cookie_copied_before_logout_is_dead_after_it(app, client, make_student):
     make_student(email="replay@example.edu")
     db.session.commit()
@@ -810,3 +808,13 @@ def test_admin_guard_says_why(client, login, make_staff):
     response = client.get("/admin/course/?search=a%00b")
     assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
     assert client.get("/admin/course/?page=2&search=20000001").status_code == 200
+
+
+def test_a_new_password_ends_the_other_sessions(client, login, make_student):
+    student = make_student()
+    db.session.commit()
+    login(student.user)
+    assert client.get("/me/schedule").status_code == 200
+    student.user.set_password("another-secret-42")
+    db.session.commit()
+    assert client.get("/me/schedule").status_code == 302  # back to the login page

@@ -1,4 +1,6 @@
 """Accounts: Flask-Login wiring, register / login / logout views, access decorators."""
+import hmac
+
 from flask import Flask
 
 from ..extensions import db, login_manager
@@ -11,11 +13,14 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        try:
-            user = db.session.get(User, int(user_id))
-        except (TypeError, ValueError, OverflowError):
+    def load_user(login_id: str) -> User | None:
+        """`login_id` is `User.get_id()`: the id and the user's current session token."""
+        user_id, _, token = (login_id or "").partition(":")
+        if not user_id.isdigit() or len(user_id) > 10 or not token:
             return None
+        user = db.session.get(User, int(user_id))
+        if user is not None and not hmac.compare_digest(user.session_token, token):
+            return None  # logged out (or password changed) since this cookie was issued
         # An account disabled by staff is logged out at its next request, not at its next login.
         return user if user is not None and user.active else None
 

@@ -87,6 +87,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # A new token: copies of this user's session or remember cookie stop working.
+        current_user.rotate_session_token()
+        db.session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"), code=303)

@@ -32,6 +32,7 @@ from ..models import (
     Student,
     Term,
     User,
+    new_session_token,
     prerequisite_links,
 )
 from . import demo_catalog as catalog
@@ -178,9 +179,9 @@ def write_school(school: DemoSchool, *, now: datetime) -> dict[Status, int]:
         student_ids = writer.reserve_ids(Student.__table__, len(school.students))
         joined = writer.stamp(now - timedelta(days=200))
         writer.insert(User.__table__, ("id", "email", "name", "password_hash", "role", "active",
-                                       "created_at"),
+                                       "created_at", "session_token"),
                       [(user_ids[i], s.email, s.name, password_hash, Role.STUDENT.value, True,
-                        joined) for i, s in enumerate(school.students)])
+                        joined, new_session_token()) for i, s in enumerate(school.students)])
         writer.insert(Student.__table__, ("id", "user_id", "student_number", "program",
                                           "max_credits"),
                       [(student_ids[i], user_ids[i], s.number, s.program, s.max_credits)

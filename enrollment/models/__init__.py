@@ -1,9 +1,9 @@
 """The domain model. Import models from here: `from enrollment.models import Course`."""
 from .catalog import DAY_LETTERS, Course, Department, Term, prerequisite_links
 from .enrollments import Action, Enrollment, EnrollmentEvent, Source, Status
-from .users import Role, Student, User, normalize_email
+from .users import Role, Student, User, new_session_token, normalize_email
 
 __all__ = [
     "DAY_LETTERS", "Action", "Course", "Department", "Enrollment", "EnrollmentEvent", "Role",
-    "Source", "Status", "Student", "Term", "User", "normalize_email", "prerequisite_links",
+    "Source", "Status", "Student", "Term", "User", "new_session_token", "normalize_email", "prerequisite_links",
 ]

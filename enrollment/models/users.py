@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,9 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"), default=Role.STUDENT)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the login id that sessions and remember-me cookies carry: a new token (at logout
+    # or a password change) makes every earlier cookie of this user worthless.
+    session_token: Mapped[str] = mapped_column(String(32), default=lambda: new_session_token())
 
     # One-to-one: deleting a user deletes its student profile (the profile is part of the account).
     student: Mapped[Student | None] = relationship(
@@ -60,6 +64,14 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.rotate_session_token()
+
+    def rotate_session_token(self) -> None:
+        """Log this user out everywhere: sessions and remember cookies stop working."""
+        self.session_token = new_session_token()
+
+    def get_id(self) -> str:  # what Flask-Login stores in the session and remember cookie
+        return f"{self.id}:{self.session_token}"
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
@@ -69,6 +81,10 @@ class User(UserMixin, db.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
 
 
 def normalize_email(value: str) -> str:
