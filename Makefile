@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app enrollment
-RUFF_ARGS := --line-length 100 --target-version py311 --select E,F,W,I,B,UP --ignore E501
 
 .PHONY: run test lint install clean
 
@@ -31,12 +30,12 @@ run: $(STAMP) instance/config.py
 WORKERS ?= 2
 
 test: $(STAMP)
-	$(BIN)/ruff check $(RUFF_ARGS) enrollment tests benchmarks
+	$(BIN)/ruff check enrollment tests benchmarks
 	$(BIN)/python -m pytest -n $(WORKERS) $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -n $(WORKERS) --backend=postgresql $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check $(RUFF_ARGS) enrollment tests benchmarks
+	$(BIN)/ruff check enrollment tests benchmarks
 
 clean:
 	rm -rf $(VENV) build *.egg-info
