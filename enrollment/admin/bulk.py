@@ -17,6 +17,7 @@ from flask_login import current_user
 from .. import clock, services
 from ..database import write_transaction
 from ..extensions import db
+from ..models import parse_id
 
 SHOWN_FAILURES = 20  # flash at most this many individual reasons; count the rest
 MAX_ITEMS = 1000     # one page of the list at its largest page size, with room to spare
@@ -26,11 +27,8 @@ def int_ids(ids: list[str]) -> list[int]:
     """The integer ids among the posted ones (anything else is ignored)."""
     result = []
     for raw in ids[:MAX_ITEMS]:
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            continue
-        if 0 < value < 2**31:
+        value = parse_id(raw)
+        if value is not None:
             result.append(value)
     return result
 

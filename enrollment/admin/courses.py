@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from .. import services
 from ..auth.forms import strip
 from ..extensions import db
-from ..models import DAY_LETTERS, Course, Enrollment, Student
+from ..models import DAY_LETTERS, Course, Enrollment, Student, parse_id
 from ..services import Override
 from .base import StaffModelView
 from .loaders import CourseLoader, StudentLoader
@@ -102,9 +102,8 @@ class CourseView(RosterFormMixin, StaffModelView):
         return count, data
 
     def get_one(self, id):
-        try:
-            pk = int(id)
-        except (TypeError, ValueError):
+        pk = parse_id(id)
+        if pk is None:
             return None
         # populate_existing: the eager loads apply even to a course already in the session.
         return db.session.scalars(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from .. import clock, services
 from ..database import write_transaction
 from ..extensions import db
-from ..models import Course, Enrollment, Student
+from ..models import Course, Enrollment, Student, parse_id
 from .base import StaffModelView, time_filters
 from .bulk import MAX_ITEMS, BulkActionsMixin, BulkOp
 from .forms import (
@@ -165,11 +165,7 @@ def _keys(ids) -> list[tuple[int, int]]:
     """(student_id, course_id) pairs from Flask-Admin's encoded composite keys."""
     keys = []
     for raw in ids[:MAX_ITEMS]:
-        parts = iterdecode(raw or "")
-        try:
-            student_id, course_id = (int(p) for p in parts)
-        except (TypeError, ValueError):
-            continue
-        if 0 < student_id < 2**31 and 0 < course_id < 2**31:
-            keys.append((student_id, course_id))
+        parts = [parse_id(p) for p in iterdecode(raw or "")]
+        if len(parts) == 2 and None not in parts:
+            keys.append((parts[0], parts[1]))
     return keys

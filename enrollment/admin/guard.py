@@ -11,11 +11,13 @@ import re
 
 from flask import Flask, abort, request
 
+from ..models import MAX_ID
+
 ADMIN_PREFIX = "/admin"
 # Parameters that Flask-Admin turns into numbers (pages, ids, limits) or filter values.
 NUMERIC_KEYS = {"page", "page_size", "id", "limit", "offset", "sort"}
 COUNTS = {"page", "page_size", "limit", "offset"}  # a negative one becomes a bad OFFSET
-LARGEST = 2**31 - 1  # the database's integer column; larger ids and pages cannot exist
+LARGEST = MAX_ID  # the database's integer column; larger ids and pages cannot exist
 NUMBER = re.compile(r"-?\d+")
 RECORD_ID = re.compile(r"\d+(,\d+)*")  # integer keys; composite ones joined by commas
 

@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Course, Student, Term, User
+from ..models import Course, Student, Term, User, parse_id
 
 MAX_RESULTS = 50
 
@@ -16,15 +16,6 @@ def _like(term: str | None) -> str:
     text = (term or "").replace("\x00", "").strip()[:100]
     text = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{text}%"
-
-
-def _int_or_none(pk) -> int | None:
-    try:
-        value = int(str(pk))
-    except (TypeError, ValueError):
-        return None
-    # Out of range for an INTEGER key: PostgreSQL would raise instead of finding nothing.
-    return value if 0 < value < 2**31 else None
 
 
 class StudentLoader(QueryAjaxModelLoader):
@@ -40,7 +31,7 @@ class StudentLoader(QueryAjaxModelLoader):
         return model.id, f"{model.name} ({model.student_number}) {model.email}"
 
     def get_one(self, pk):
-        pk = _int_or_none(pk)
+        pk = parse_id(pk)
         if pk is None:
             return None
         with db.session.no_autoflush:
@@ -72,7 +63,7 @@ class CourseLoader(QueryAjaxModelLoader):
         return model.id, f"{model.code} {model.title} · {model.term.code}"
 
     def get_one(self, pk):
-        pk = _int_or_none(pk)
+        pk = parse_id(pk)
         if pk is None:
             return None
         with db.session.no_autoflush:

@@ -10,7 +10,17 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange
 from .. import services
 from ..auth.forms import strip
 from ..extensions import db
-from ..models import Course, Enrollment, Role, Source, Status, Student, User, normalize_email
+from ..models import (
+    Course,
+    Enrollment,
+    Role,
+    Source,
+    Status,
+    Student,
+    User,
+    normalize_email,
+    parse_id,
+)
 from ..services import Override
 from .base import StaffModelView
 from .bulk import BulkActionsMixin, BulkOp, int_ids
@@ -64,9 +74,8 @@ class StudentView(BulkActionsMixin, RosterFormMixin, StaffModelView):
         return super().get_query().options(joinedload(Student.user))
 
     def get_one(self, id):
-        try:
-            pk = int(id)
-        except (TypeError, ValueError):
+        pk = parse_id(id)
+        if pk is None:
             return None
         # populate_existing: the eager loads apply even to a student already in the session.
         return db.session.scalars(

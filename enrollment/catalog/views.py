@@ -20,7 +20,7 @@ from .. import clock, services
 from ..auth.access import student_required
 from ..database import write_transaction
 from ..extensions import db, login_manager
-from ..models import Course, Status
+from ..models import MAX_ID, Course, Status
 from . import queries
 from .formatting import school_tz
 from .forms import CatalogFilterForm, CourseActionForm
@@ -29,7 +29,7 @@ from .messages import drop_message, enroll_message, refusal_message
 bp = Blueprint("catalog", __name__)
 MAX_PAGE = 100_000
 # Ids beyond a 32-bit integer cannot exist (PostgreSQL would refuse the query): 404 by routing.
-COURSE_ID = "<int(max=2147483647):course_id>"
+COURSE_ID = f"<int(max={MAX_ID}):course_id>"
 
 
 @bp.get("/")

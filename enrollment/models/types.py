@@ -15,3 +15,17 @@ def str_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+# Primary keys are INTEGER columns: a larger number cannot be an id, and PostgreSQL refuses the
+# query (SQLite overflows) instead of finding nothing, so callers check before they look up.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value) -> int | None:
+    """A positive integer id from user input, or None when it cannot be one."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None

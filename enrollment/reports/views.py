@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 
 from .. import clock
 from ..auth.access import staff_required
-from ..models import Course, Department, Status, Term
+from ..models import MAX_ID, Course, Department, Status, Term
 from . import charts, exports, queries
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -19,7 +19,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 PAGE_SIZE = 50
 CHART_COURSES = 25
 # Ids beyond a 32-bit integer cannot exist (SQLite overflows on them): 404 by routing.
-ID = "int(max=2147483647)"
+ID = f"int(max={MAX_ID})"
 
 
 def _course_or_404(course_id: int) -> Course:
