@@ -1,4 +1,4 @@
-"""Enrolling many students at once (imports, bulk staff actions) in a fixed number of queries.
+"""Enrolling many students at once (the CSV import) in a fixed number of queries.
 
 The same rules as `enroll`, applied by `eligibility.evaluate` to facts loaded for the whole
 batch: the courses are locked once, and each accepted row updates the in-memory seats and
@@ -19,7 +19,7 @@ from ..models import Course, Enrollment, Source, Status, Student, User, prerequi
 from . import audit
 from .counts import seat_counts
 from .eligibility import TermLoad, evaluate, skipped_rules
-from .enroll import add_link, require_reason
+from .enroll import add_link, checked_override
 from .errors import EnrollmentRefused, Override
 from .locking import lock_courses
 
@@ -34,10 +34,7 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
     caller decides whether one refusal should roll back the batch. Must run inside
     `write_transaction`; flushes once, the caller commits.
     """
-    override = frozenset(override)
-    if source == Source.SELF and override:
-        raise ValueError("students cannot override rules")
-    require_reason(override, reason)
+    override = checked_override(source, override, reason)
     if not pairs:
         return []
     # Ids from the identity keys: reading `.id` of an expired object would cost a query each.

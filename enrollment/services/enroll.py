@@ -24,6 +24,15 @@ def require_reason(override: frozenset[Override], reason: str) -> None:
             "reason_required", "A reason is required when overriding a rule.")
 
 
+def checked_override(source: Source, override, reason: str) -> frozenset[Override]:
+    """The override set of an enroll request: never for students, always with a reason."""
+    override = frozenset(override)
+    if source == Source.SELF and override:
+        raise ValueError("students cannot override rules")
+    require_reason(override, reason)
+    return override
+
+
 def enroll(student: Student, course: Course, *, actor: User | None, now: datetime,
            source: Source = Source.SELF, override: frozenset[Override] = frozenset(),
            reason: str = "") -> Enrollment:
@@ -34,10 +43,7 @@ def enroll(student: Student, course: Course, *, actor: User | None, now: datetim
     capacity enrolls beyond the capacity. Imports skip the window and prerequisites.
     Must run inside `write_transaction`; flushes, the caller commits.
     """
-    override = frozenset(override)
-    if source == Source.SELF and override:
-        raise ValueError("students cannot override rules")
-    require_reason(override, reason)
+    override = checked_override(source, override, reason)
     course = lock_course(course)
     seats = seat_count(course.id)
     skip = skipped_rules(source, override)
