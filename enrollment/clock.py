@@ -20,6 +20,11 @@ def parse_datetime(value: str | datetime) -> datetime:
     return dt.astimezone(UTC)
 
 
+def utcnow() -> datetime:
+    """The real current time in UTC (column defaults use it; requests use `now`)."""
+    return datetime.now(UTC)
+
+
 def now() -> datetime:
     """The current time in UTC (aware), or the app's `FIXED_NOW`."""
     if has_app_context():

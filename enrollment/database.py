@@ -1,4 +1,4 @@
-"""Engine behaviour shared by every backend: UTC times, SQLite locking, write transactions.
+"""Engine behaviour shared by every backend: SQLite locking and write transactions.
 
 SQLite needs help to lock like PostgreSQL does. The pysqlite driver opens its own deferred
 transaction and silently ignores a requested `BEGIN IMMEDIATE`, so a count-then-insert overbooks.
@@ -10,36 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session
-from sqlalchemy.types import TypeDecorator
 
 IMMEDIATE = "enrollment_immediate"
 BUSY_TIMEOUT_MS = 30_000
-
-
-class UTCDateTime(TypeDecorator):
-    """Stores naive UTC on every backend; returns aware UTC datetimes."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if isinstance(value, str):  # SQLite text written by hand (e.g. raw SQL imports)
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def configure_engine(engine: Engine) -> None:

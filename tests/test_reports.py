@@ -13,7 +13,7 @@ from enrollment import services
 from enrollment.extensions import db
 from enrollment.models import Enrollment, Status
 from enrollment.reports.exports import ROSTER_COLUMNS, export_filename
-from enrollment.reports.safe_cells import safe_cell, safe_row
+from enrollment.reports.safe_cells import safe_cell
 from tests.factories import NOW, at
 from tests.report_data import complete, drop, enroll, fill_course
 
@@ -153,7 +153,6 @@ def test_filename_has_safe_characters_only():
 def test_safe_cell_helpers():
     assert [safe_cell(v) for v in ("=1", "+1", "-1", "@a", "\t", "\rx", "a=1", "", None, -5)] \
         == ["'=1", "'+1", "'-1", "'@a", "'\t", "'\rx", "a=1", "", None, -5]
-    assert safe_row(["=a", 3]) == ["'=a", 3]
 
 
 def test_printable_roster_shows_header_rows_and_escapes(staff_client, roster_course,

@@ -1,25 +1,51 @@
-"""The staff admin panel (Flask-Admin), at /admin/, staff only."""
+"""The staff admin panel (Flask-Admin), at /admin/, staff only.
+
+Each model view lives in the module named after what it shows (courses.py, students.py, …);
+`init_app` registers them, and the menu follows the order below.
+"""
 from flask import Flask
 from flask_admin import Admin
+from flask_admin.menu import MenuLink
 
 from .security import StaffIndexView
 
 
 def init_app(app: Flask) -> None:
+    from flask_admin.theme import Bootstrap4Theme
+
+    from . import guard
+
     admin = Admin(
         app,
         name="Enrollment admin",
         index_view=StaffIndexView(url="/admin", template="admin/dashboard.html"),
-        theme=_theme(),
+        theme=Bootstrap4Theme(swatch="default", fluid=True,
+                              base_template="admin/site_base.html"),
     )
-    from . import guard
-    from .views import register_views
-
     guard.init_app(app)
     register_views(admin)
 
 
-def _theme():
-    from flask_admin.theme import Bootstrap4Theme
+def register_views(admin: Admin) -> None:
+    """Add every admin view; the URLs are /admin/<endpoint>/."""
+    from ..models import Course, Department, Enrollment, EnrollmentEvent, Student, Term, User
+    from .audit import AuditView
+    from .catalog_views import DepartmentView, TermView
+    from .courses import CourseView
+    from .enrollments import EnrollmentView
+    from .imports import ImportView
+    from .students import StudentView
+    from .users import UserView
 
-    return Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/site_base.html")
+    admin.add_view(CourseView(Course, name="Courses", endpoint="course"))
+    admin.add_view(StudentView(Student, name="Students", endpoint="student"))
+    admin.add_view(EnrollmentView(Enrollment, name="Enrollments", endpoint="enrollment"))
+    admin.add_view(TermView(Term, name="Terms", endpoint="term", category="Catalog"))
+    admin.add_view(DepartmentView(Department, name="Departments", endpoint="department",
+                                  category="Catalog"))
+    admin.add_view(AuditView(EnrollmentEvent, name="Audit log", endpoint="audit",
+                             category="Tools"))
+    admin.add_view(ImportView(name="Import CSV", endpoint="imports", url="/admin/import",
+                              category="Tools"))
+    admin.add_view(UserView(User, name="Users", endpoint="user", category="Tools"))
+    admin.add_link(MenuLink(name="Reports", endpoint="reports.index", category=""))

@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from wtforms.validators import InputRequired, Length
 
-from ..auth.forms import strip
 from ..extensions import db
+from ..fields import strip
 from ..models import Course
 from .base import StaffModelView
 

@@ -8,8 +8,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import services
-from ..auth.forms import strip
 from ..extensions import db
+from ..fields import strip
 from ..models import DAY_LETTERS, Course, Enrollment, Student, parse_id
 from ..services import Override
 from .base import StaffModelView

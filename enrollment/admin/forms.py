@@ -7,7 +7,7 @@ from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..auth.forms import strip
+from ..fields import strip
 from ..services import GRADES, Override
 from .loaders import CourseLoader
 

@@ -55,7 +55,6 @@ class RosterFormMixin:
     """For a ModelView whose `link_field` is an association proxy of the other side."""
 
     link_field: str = ""          # "students" on courses, "courses" on students
-    link_label: str = ""          # how one linked item is named in messages
     link_loader = None            # the AjaxModelLoader for the multi-select
     unique_message = "Another record already uses this code or number."
 

@@ -8,8 +8,8 @@ from wtforms import EmailField, StringField
 from wtforms.validators import Email, InputRequired, Length, NumberRange
 
 from .. import services
-from ..auth.forms import strip
 from ..extensions import db
+from ..fields import strip
 from ..models import (
     Course,
     Enrollment,

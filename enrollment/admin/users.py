@@ -7,9 +7,9 @@ from sqlalchemy.orm import joinedload
 from wtforms import EmailField, PasswordField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from ..auth.forms import strip, strip_nul
 from ..auth.passwords import password_problem
 from ..extensions import db
+from ..fields import strip, strip_nul
 from ..models import Enrollment, Student, User, normalize_email
 from .base import StaffModelView, editing_id, flash_outcome, time_filters
 

@@ -4,16 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
+from ..fields import strip, strip_nul
 from .passwords import password_problem
-
-
-def strip_nul(value):
-    """PostgreSQL refuses NUL characters in text: drop them before validation."""
-    return value.replace("\x00", "") if isinstance(value, str) else value
-
-
-def strip(value):
-    return strip_nul(value).strip() if isinstance(value, str) else value
 
 
 class LoginForm(FlaskForm):

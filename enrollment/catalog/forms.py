@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import Form, SearchField, SelectField
 from wtforms.validators import Length, Optional
 
-from ..auth.forms import strip
+from ..fields import strip
 
 ALL = ""
 

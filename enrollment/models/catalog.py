@@ -8,8 +8,8 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text,
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime
 from ..extensions import db
+from .types import UTCDateTime
 
 if TYPE_CHECKING:
     from .enrollments import Enrollment

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime
+from ..clock import utcnow
 from ..extensions import db
 from .catalog import Course
-from .types import str_enum
-from .users import Student, User, utcnow
+from .types import UTCDateTime, str_enum
+from .users import Student, User
 
 
 class Status(enum.StrEnum):

@@ -20,7 +20,3 @@ def safe_cell(value):
         return "'" + value
     return value
 
-
-def safe_row(values) -> list:
-    """`safe_cell` applied to every cell of a row."""
-    return [safe_cell(v) for v in values]

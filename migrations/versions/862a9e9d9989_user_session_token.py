@@ -12,7 +12,7 @@ import secrets
 from alembic import op
 import sqlalchemy as sa
 
-import enrollment.database
+import enrollment.models.types
 
 
 # revision identifiers, used by Alembic.

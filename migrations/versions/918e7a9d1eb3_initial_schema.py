@@ -8,7 +8,7 @@ Create Date: 2026-11-25 13:45:26.676682
 from alembic import op
 import sqlalchemy as sa
 
-import enrollment.database
+import enrollment.models.types
 
 
 # revision identifiers, used by Alembic.
@@ -31,9 +31,9 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('enrollment_opens', enrollment.database.UTCDateTime(), nullable=False),
-    sa.Column('enrollment_closes', enrollment.database.UTCDateTime(), nullable=False),
-    sa.Column('drop_deadline', enrollment.database.UTCDateTime(), nullable=False),
+    sa.Column('enrollment_opens', enrollment.models.types.UTCDateTime(), nullable=False),
+    sa.Column('enrollment_closes', enrollment.models.types.UTCDateTime(), nullable=False),
+    sa.Column('drop_deadline', enrollment.models.types.UTCDateTime(), nullable=False),
     sa.Column('classes_start', sa.Date(), nullable=False),
     sa.Column('classes_end', sa.Date(), nullable=False),
     sa.CheckConstraint('classes_end >= classes_start', name=op.f('ck_terms_classes_order')),
@@ -48,7 +48,7 @@ def upgrade():
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('role', sa.Enum('student', 'staff', name='role', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', enrollment.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', enrollment.models.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
@@ -96,7 +96,7 @@ def upgrade():
     )
     op.create_table('enrollment_events',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', enrollment.database.UTCDateTime(), nullable=False),
+    sa.Column('at', enrollment.models.types.UTCDateTime(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('student_id', sa.Integer(), nullable=True),
     sa.Column('course_id', sa.Integer(), nullable=True),
@@ -122,9 +122,9 @@ def upgrade():
     sa.Column('waitlist_seq', sa.Integer(), nullable=True),
     sa.Column('grade', sa.String(length=4), nullable=True),
     sa.Column('source', sa.Enum('self', 'staff', 'import', name='enrollment_source', native_enum=False, create_constraint=True, length=20), nullable=False),
-    sa.Column('created_at', enrollment.database.UTCDateTime(), nullable=False),
-    sa.Column('status_changed_at', enrollment.database.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', enrollment.database.UTCDateTime(), nullable=False),
+    sa.Column('created_at', enrollment.models.types.UTCDateTime(), nullable=False),
+    sa.Column('status_changed_at', enrollment.models.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', enrollment.models.types.UTCDateTime(), nullable=False),
     sa.CheckConstraint("(status = 'waitlisted') = (waitlist_seq IS NOT NULL)", name=op.f('ck_enrollments_waitlist_seq_iff_waitlisted')),
     sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_enrollments_course_id_courses'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_enrollments_student_id_students'), ondelete='RESTRICT'),

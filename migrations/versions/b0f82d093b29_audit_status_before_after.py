@@ -11,7 +11,7 @@ Create Date: 2026-11-25 14:52:23.143348
 from alembic import op
 import sqlalchemy as sa
 
-import enrollment.database
+import enrollment.models.types
 
 
 # revision identifiers, used by Alembic.
