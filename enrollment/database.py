@@ -3,20 +3,35 @@
 SQLite needs help to lock like PostgreSQL does. The pysqlite driver opens its own deferred
 transaction and silently ignores a requested `BEGIN IMMEDIATE`, so a count-then-insert overbooks.
 The hooks below switch the driver's transaction handling off and issue `BEGIN` themselves:
-`BEGIN IMMEDIATE` for a write transaction (see `write_transaction`), plain `BEGIN` otherwise,
-with WAL and a busy timeout so that waiting writers wait instead of failing.
+`BEGIN IMMEDIATE` for a write transaction (see `write_transaction`) and for every transaction
+of a request that may write (any method but GET, HEAD and OPTIONS: admin saves, registration,
+logins), plain `BEGIN` otherwise, with WAL and a busy timeout. A deferred transaction that
+read first and writes later fails at once with "database is locked" when another writer
+committed in between (the busy timeout does not apply to that upgrade); one that begins
+immediately waits its turn instead.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session
 
 IMMEDIATE = "enrollment_immediate"
 BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class PendingChanges(RuntimeError):
+    """A programming error: a write transaction was asked for over unflushed changes, which
+    would otherwise be committed outside the lock."""
+
+
+def _may_write() -> bool:
+    return has_request_context() and request.method not in READ_ONLY_METHODS
 
 
 def configure_engine(engine: Engine) -> None:
@@ -38,7 +53,7 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        immediate = bool(conn.get_execution_options().get(IMMEDIATE))
+        immediate = bool(conn.get_execution_options().get(IMMEDIATE)) or _may_write()
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
         conn.info[IMMEDIATE] = immediate
 
@@ -66,9 +81,15 @@ def write_transaction(session: Session | scoped_session) -> Iterator[Session]:
 
     The edge of every enrollment change (a view, an admin action, a CLI command) uses this. A
     transaction already open (Flask-Login loading the user, say) is committed first, because a
-    lock asked for in the middle of a transaction is not a lock on SQLite.
+    lock asked for in the middle of a transaction is not a lock on SQLite. Changes not yet
+    flushed at that point are a mistake of the caller (they would be committed outside the
+    lock): `PendingChanges` is raised and nothing is committed.
     """
     session = _real(session)
+    if _unflushed(session):
+        raise PendingChanges(
+            "write_transaction() was started over unflushed changes; flush or commit them "
+            "first, or make them inside the block")
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={IMMEDIATE: True})
@@ -78,3 +99,10 @@ def write_transaction(session: Session | scoped_session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def _unflushed(session: Session) -> bool:
+    if session.new or session.deleted:
+        return True
+    # `dirty` also lists objects whose attributes were set to the values they had.
+    return any(session.is_modified(obj) for obj in session.dirty)

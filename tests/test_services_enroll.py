@@ -1,5 +1,5 @@
 """The rules engine at the service level: enroll, every refusal code, waitlist, audit."""
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -206,15 +206,24 @@ def test_every_change_writes_one_event_in_the_same_transaction(make_course, make
     assert events() == []
 
 
-def test_refusal_times_use_the_callers_zone(make_course, make_student):
+@pytest.mark.config(SCHOOL_TIMEZONE="America/New_York")
+def test_refusal_times_are_worded_in_the_school_zone_whoever_asks(make_course, make_student):
+    """The zone is the school's (config), not whatever zone the caller's `now` carries."""
     from zoneinfo import ZoneInfo
 
     course, student = make_course(), make_student()
-    late = (course.term.enrollment_closes + timedelta(days=1)).astimezone(
-        ZoneInfo("America/New_York"))
-    err = refused(student, course, now=late)
-    assert "31 Jan 2027 18:59 EST" in err.message  # 23:59 UTC on the school's wall clock
-    assert "31 Jan 2027 23:59 UTC" in refused(student, course, now=late.astimezone(UTC)).message
+    late = course.term.enrollment_closes + timedelta(days=1)
+    for now in (late, late.astimezone(ZoneInfo("Asia/Tokyo"))):
+        assert "31 Jan 2027 18:59 EST" in refused(student, course, now=now).message
+    with pytest.raises(services.EnrollmentRefused) as staff_refusal, write_transaction(db.session):
+        services.enroll(student, course, actor=None, now=late, source=Source.STAFF)
+    assert "31 Jan 2027 18:59 EST" in staff_refusal.value.message
+
+
+def test_refusal_times_default_to_utc(make_course, make_student):
+    course, student = make_course(), make_student()
+    late = course.term.enrollment_closes + timedelta(days=1)
+    assert "31 Jan 2027 23:59 UTC" in refused(student, course, now=late).message
 
 
 @pytest.mark.config(SCHOOL_TIMEZONE="America/New_York",

@@ -8,18 +8,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..fields import strip
-from ..services import GRADES, Override
+from ..services import GRADES, EnrollmentRefused, Override, require_reason
 from .loaders import CourseLoader
-
-OVERRIDE_LABELS = {
-    Override.CAPACITY: "Capacity (enroll past the seat limit)",
-    Override.PREREQUISITES: "Prerequisites",
-    Override.CONFLICT: "Time conflict",
-    Override.CREDIT_LOAD: "Credit limit",
-    Override.WINDOW: "Enrollment window",
-    Override.DEADLINE: "Drop deadline",
-}
-REASON_REQUIRED = "A reason is required when overriding a rule."
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -32,7 +22,7 @@ class MultiCheckboxField(SelectMultipleField):
 def override_field(*members: Override, label: str = "Override rules") -> MultiCheckboxField:
     members = members or tuple(Override)
     return MultiCheckboxField(
-        label, choices=[(m.value, OVERRIDE_LABELS[m]) for m in members], validators=[Optional()],
+        label, choices=[(m.value, m.label) for m in members], validators=[Optional()],
         description="Tick only the rules you mean to set aside; each override is recorded "
                     "in the audit log with the reason.")
 
@@ -45,6 +35,21 @@ def reason_field(label: str = "Reason") -> TextAreaField:
 def overrides_of(field) -> frozenset[Override]:
     """The `Override` members ticked in an override field."""
     return frozenset(Override(v) for v in (field.data or []))
+
+
+def check_override_reason(form) -> bool:
+    """The services' rule that an override needs a reason, shown on the form's reason field.
+
+    Not an inline validator: Optional() on the reason would stop it when empty.
+    """
+    if "overrides" not in form._fields:
+        return True
+    try:
+        require_reason(overrides_of(form.overrides), form.reason.data)
+    except EnrollmentRefused as exc:
+        form.reason.errors = [*form.reason.errors, exc.message]
+        return False
+    return True
 
 
 # The name under which the course and student views register their course lookup.
@@ -61,12 +66,7 @@ class _BulkForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        # Not an inline validator: Optional() on the reason would stop it when empty.
-        if "overrides" in self._fields and self.overrides.data \
-                and not (self.reason.data or "").strip():
-            self.reason.errors = [*self.reason.errors, REASON_REQUIRED]
-            ok = False
-        return ok
+        return check_override_reason(self) and ok
 
 
 class BulkEnrollForm(_BulkForm):

@@ -21,7 +21,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..imports import ImportRefused, apply_import, decode_upload, plan_import
 from ..services import Override
-from .forms import REASON_REQUIRED, override_field, reason_field
+from .forms import check_override_reason, override_field, reason_field
 from .security import StaffOnly
 
 KIND_LABELS = {"terms": "Terms", "courses": "Courses", "students": "Students",
@@ -41,10 +41,7 @@ class UploadForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        if self.overrides.data and not (self.reason.data or "").strip():
-            self.reason.errors = [*self.reason.errors, REASON_REQUIRED]
-            ok = False
-        return ok
+        return check_override_reason(self) and ok
 
 
 class ConfirmForm(FlaskForm):

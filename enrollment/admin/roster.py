@@ -20,7 +20,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import Source, Status
 from .base import flash_outcome
-from .forms import REASON_REQUIRED, override_field, overrides_of, reason_field
+from .forms import check_override_reason, override_field, overrides_of, reason_field
 
 # Form fields that never reach `populate_obj`: the rules handle them.
 RULE_FIELDS = ("overrides", "reason")
@@ -78,11 +78,7 @@ class RosterFormMixin:
     def validate_form(self, form):
         ok = super().validate_form(form)
         # Flask-Admin validates its delete and action forms here too: only ours have overrides.
-        overrides = getattr(form, "overrides", None)
-        if overrides is not None and overrides.data and not (form.reason.data or "").strip():
-            form.reason.errors = [*form.reason.errors, REASON_REQUIRED]
-            ok = False
-        return ok
+        return check_override_reason(form) and ok
 
     # --- hooks for the concrete views ----------------------------------------------------
     def linked(self, model) -> list:

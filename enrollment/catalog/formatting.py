@@ -2,19 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
-
-
-def school_tz() -> ZoneInfo:
-    """The school's time zone; meeting times are wall-clock times there."""
-    return ZoneInfo(current_app.config.get("SCHOOL_TIMEZONE") or "UTC")
+from ..clock import school_zone
 
 
 def local_datetime(value: datetime | None) -> str:
     """Template filter: an aware UTC time as e.g. 'Mon 15 Feb 2027, 23:59 UTC' at the school."""
     if value is None:
         return ""
-    local = value.astimezone(school_tz())
+    local = value.astimezone(school_zone())
     return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"

@@ -22,7 +22,6 @@ from ..database import write_transaction
 from ..extensions import db, login_manager
 from ..models import MAX_ID, Course, Status
 from . import queries
-from .formatting import school_tz
 from .forms import CatalogFilterForm, CourseActionForm
 from .messages import drop_message, enroll_message, refusal_message
 
@@ -73,7 +72,7 @@ def course(course_id: int):
     course = queries.load_course(course_id)
     if course is None:
         abort(404)
-    now = _now()
+    now = clock.now()
     seats = queries.availabilities([course])[course.id]
     student = current_user.student if current_user.is_authenticated else None
     viewer = blockers = None
@@ -112,11 +111,6 @@ def _load_for_action(course_id: int) -> Course:
     return course
 
 
-def _now():
-    """Now on the school's wall clock: the rules engine words its times in this zone."""
-    return clock.now().astimezone(school_tz())
-
-
 def _back_to(course_id: int):
     return redirect(url_for("catalog.course", course_id=course_id), code=303)
 
@@ -146,7 +140,7 @@ def _act(course_id: int, verb: str, change) -> Response:
 def enroll(course_id: int):
     """Enroll or join the waitlist; the flash says which, or every reason it was refused."""
     def change(student, course, label):
-        link = services.enroll(student, course, actor=current_user, now=_now())
+        link = services.enroll(student, course, actor=current_user, now=clock.now())
         position = services.waitlist_position(link) if link.status == Status.WAITLISTED else None
         return enroll_message(label, link.status, position)
 
@@ -158,7 +152,7 @@ def enroll(course_id: int):
 def drop(course_id: int):
     """Drop the course or leave its waitlist; the freed seat goes to the waitlist."""
     def change(student, course, label):
-        result = services.drop(student, course, actor=current_user, now=_now())
+        result = services.drop(student, course, actor=current_user, now=clock.now())
         return drop_message(label, result.previous_status, len(result.promoted))
 
     return _act(course_id, "drop", change)

@@ -34,8 +34,11 @@ def import_csv(kind: str, file, dry_run: bool, overrides: tuple[str, ...], reaso
     """
     if overrides and kind != "enrollments":
         raise click.UsageError("--override applies to enrollments imports only.")
-    if overrides and not reason.strip():
-        raise click.UsageError("--reason is required with --override (it goes in the audit).")
+    override = frozenset(services.Override(o.lower()) for o in overrides)
+    try:
+        services.require_reason(override, reason)
+    except services.EnrollmentRefused as exc:
+        raise click.UsageError(f"--reason is required with --override: {exc.message}") from None
     try:
         text = decode_upload(file.read())
     except ImportRefused as exc:
@@ -52,7 +55,6 @@ def import_csv(kind: str, file, dry_run: bool, overrides: tuple[str, ...], reaso
                    f"{counts['update']} and leave {counts['unchanged']} unchanged. "
                    "Nothing was written.")
         return
-    override = frozenset(services.Override(o.lower()) for o in overrides)
     show = len(plan.rows) >= PROGRESS_FROM
     with click.progressbar(length=len(plan.rows), label=f"Importing {kind}", file=sys.stderr,
                            hidden=not show) as bar:

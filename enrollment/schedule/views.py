@@ -5,7 +5,6 @@ from werkzeug.utils import secure_filename
 
 from .. import clock
 from ..auth.access import student_required
-from ..catalog.formatting import school_tz
 from .calendar import schedule_calendar
 from .grid import week_grid
 from .queries import student_schedule
@@ -30,7 +29,7 @@ def schedule_ics():
     """The enrolled courses as an iCalendar file, one weekly event per course."""
     student = current_user.student
     data = student_schedule(student)
-    body = schedule_calendar(student, data.enrolled_courses, tz=school_tz(), now=clock.now())
+    body = schedule_calendar(student, data.enrolled_courses, tz=clock.school_zone(), now=clock.now())
     filename = secure_filename(f"schedule-{student.student_number}.ics") or "schedule.ics"
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -4,7 +4,7 @@ Views, the admin, the CLI and the importer call these functions inside
 `enrollment.database.write_transaction`; the functions take the actor, the student, the
 course and the time as arguments, flush, and never commit.
 
-Where is what: eligibility.py (the rules), enroll.py, drop.py, waitlist.py (promotion),
+Where is what: eligibility.py (the rules and their registry), errors.py (refusals, overrides), enroll.py, drop.py, waitlist.py (promotion),
 staff.py (promote, move, complete, capacity), batch.py (many at once), locking.py, counts.py, audit.py.
 """
 from ..database import write_transaction
@@ -15,13 +15,13 @@ from .counts import SeatCount, seat_count, seat_counts, waitlist_position, waitl
 from .drop import DropResult, drop
 from .eligibility import enrollment_blockers
 from .enroll import enroll
-from .errors import EnrollmentRefused, Override, Refusal
+from .errors import REASON_REQUIRED, EnrollmentRefused, Override, Refusal, require_reason
 from .locking import NotInWriteTransaction, lock_course
 from .staff import GRADES, complete, move, promote, set_capacity
 from .waitlist import Promotions
 
 __all__ = [
-    "GRADES", "DropResult", "EnrollmentRefused", "NotInWriteTransaction", "Override",
+    "GRADES", "REASON_REQUIRED", "require_reason", "DropResult", "EnrollmentRefused", "NotInWriteTransaction", "Override",
     "Promotions", "Refusal", "SeatCount", "Source", "Status", "complete", "drop", "enroll",
     "enroll_many", "enrollment_blockers", "history_for_course", "history_for_student", "lock_course", "move",
     "promote", "seat_count", "seat_counts", "set_capacity", "waitlist_position",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import inspect, select
@@ -18,7 +17,7 @@ from ..extensions import db
 from ..models import Course, Enrollment, Source, Status, Student, User, prerequisite_links
 from . import audit
 from .counts import seat_counts
-from .eligibility import TermLoad, evaluate, skipped_rules
+from .eligibility import Facts, TermLoad, evaluate, skipped_rules
 from .enroll import add_link, checked_override
 from .errors import EnrollmentRefused, Override
 from .locking import lock_courses
@@ -52,25 +51,19 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
     for student, given in pairs:
         course = courses[_pk(given)]
         load = loads[(student.id, course.term_id)]
-        reasons = evaluate(student, course, now=now, skip=skip,
-                           link=links.get((student.id, course.id)), load=load,
-                           missing=[code for code in required.get(course.id, ())
-                                    if code not in done.get(student.id, ())],
-                           seats=seats[course.id])
+        reasons = evaluate(Facts(student, course, now, link=links.get((student.id, course.id)),
+                                 load=load, seats=seats[course.id],
+                                 missing=[code for code in required.get(course.id, ())
+                                          if code not in done.get(student.id, ())]),
+                           skip=skip)
         if reasons:
             results.append(EnrollmentRefused(reasons))
             continue
         link = add_link(student, course, seats[course.id], actor=actor, now=now, source=source,
                         override=override, reason=reason, events=events)
         links[(student.id, course.id)] = link
-        count = seats[course.id]
-        if link.status == Status.ENROLLED:
-            load.enrolled.append(course)
-            seats[course.id] = replace(count, enrolled=count.enrolled + 1)
-        else:
-            load.waitlisted.append(course)
-            seats[course.id] = replace(count, waitlisted=count.waitlisted + 1,
-                                       last_waitlist_seq=link.waitlist_seq)
+        seats[course.id] = seats[course.id].after(link.status)
+        (load.enrolled if link.status == Status.ENROLLED else load.waitlisted).append(course)
         results.append(link)
     db.session.flush()
     audit.record_many(events)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam, case, func, select
 
@@ -12,9 +12,28 @@ from ..models import Enrollment, Status
 
 @dataclass(frozen=True)
 class SeatCount:
+    """A course's taken seats and waitlist; the one place that compares them with capacity."""
+
     enrolled: int = 0
     waitlisted: int = 0
     last_waitlist_seq: int = 0
+
+    def free_seats(self, course) -> int:
+        """Seats left in `course` (0 when it is at or past its capacity)."""
+        return max(course.capacity - self.enrolled, 0)
+
+    def has_seat(self, course) -> bool:
+        return self.enrolled < course.capacity
+
+    def waitlist_has_room(self, course) -> bool:
+        return self.waitlisted < course.waitlist_capacity
+
+    def after(self, status) -> SeatCount:
+        """The count once one more link of `status` (enrolled or waitlisted) is added."""
+        if status == Status.ENROLLED:
+            return replace(self, enrolled=self.enrolled + 1)
+        return replace(self, waitlisted=self.waitlisted + 1,
+                       last_waitlist_seq=self.last_waitlist_seq + 1)
 
 
 # Built once: these run on every enrollment change, and building a statement costs more

@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..clock import wall_clock
 from ..extensions import db
 from ..models import Action, Course, Enrollment, Status, Student, User
 from . import audit
-from .eligibility import existing_link, when
-from .enroll import require_reason
-from .errors import EnrollmentRefused, Override, Refusal
+from .eligibility import existing_link
+from .errors import EnrollmentRefused, Override, Refusal, require_reason
 from .locking import lock_course
 from .waitlist import fill_from_waitlist
 
@@ -38,9 +38,10 @@ def drop(student: Student, course: Course, *, actor: User | None, now: datetime,
         raise EnrollmentRefused.single("not_enrolled", f"You are not enrolled in or waitlisted for {course.code}.")
     if (now > course.term.drop_deadline and link.status != Status.COMPLETED
             and not (by_staff and Override.DEADLINE in override)):
-        raise EnrollmentRefused.single("drop_deadline_passed",
-                     f"The drop deadline for {course.term.name} was "
-                     f"{when(course.term.drop_deadline, now)}.")
+        raise EnrollmentRefused.single(
+            "drop_deadline_passed",
+            f"The drop deadline for {course.term.name} was {wall_clock(course.term.drop_deadline)}.",
+            Override.DEADLINE)
     previous = link.status
     db.session.delete(link)
     action = Action.REMOVED_BY_STAFF if by_staff else Action.DROPPED

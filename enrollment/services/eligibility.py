@@ -6,12 +6,14 @@ time (which raises the first refusals found).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import aliased
 
+from ..clock import wall_clock
 from ..extensions import db
 from ..models import Course, Enrollment, Source, Status, Student, prerequisite_links
 from .counts import SeatCount, seat_count
@@ -87,25 +89,35 @@ def existing_link(student_id: int, course_id: int) -> Enrollment | None:
     return db.session.get(Enrollment, (student_id, course_id), populate_existing=True)
 
 
-def when(moment: datetime, now: datetime) -> str:
-    """A time for a message, in the zone of `now` (the caller's wall clock; UTC by default)."""
-    local = moment.astimezone(now.tzinfo)
-    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
+@dataclass(frozen=True)
+class Facts:
+    """What the rules look at for one student and one course, loaded beforehand."""
+
+    student: Student
+    course: Course
+    now: datetime
+    link: Enrollment | None = None
+    load: TermLoad = field(default_factory=lambda: TermLoad([], []))
+    missing: list[str] = field(default_factory=list)  # prerequisite codes not completed
+    seats: SeatCount = field(default_factory=SeatCount)
 
 
-def window_refusal(course: Course, now: datetime) -> Refusal | None:
-    term = course.term
-    state = term.window_state(now)
+# --- the rules: each looks at the facts and returns a Refusal or None ---------------------
+
+def window_refusal(facts: Facts) -> Refusal | None:
+    term = facts.course.term
+    state = term.window_state(facts.now)
     if state == "not_open":
         return Refusal("window_not_open",
-                       f"Enrollment for {term.name} opens on {when(term.enrollment_opens, now)}.")
+                       f"Enrollment for {term.name} opens on {wall_clock(term.enrollment_opens)}.")
     if state == "closed":
         return Refusal("window_closed",
-                       f"Enrollment for {term.name} closed on {when(term.enrollment_closes, now)}.")
+                       f"Enrollment for {term.name} closed on {wall_clock(term.enrollment_closes)}.")
     return None
 
 
-def link_refusal(link: Enrollment | None, course: Course) -> Refusal | None:
+def link_refusal(facts: Facts) -> Refusal | None:
+    link, course = facts.link, facts.course
     if link is None:
         return None
     if link.status == Status.ENROLLED:
@@ -115,15 +127,18 @@ def link_refusal(link: Enrollment | None, course: Course) -> Refusal | None:
     return Refusal("already_completed", f"You have already completed {course.code}.")
 
 
-def conflict_refusal(course: Course, load: TermLoad) -> Refusal | None:
-    clashes = [other for other in load.enrolled if other.id != course.id and course.overlaps(other)]
+def conflict_refusal(facts: Facts) -> Refusal | None:
+    course = facts.course
+    clashes = [other for other in facts.load.enrolled
+               if other.id != course.id and course.overlaps(other)]
     if not clashes:
         return None
     names = ", ".join(f"{c.code} ({c.schedule_label})" for c in clashes)
     return Refusal("time_conflict", f"{course.code} meets at the same time as {names}.")
 
 
-def prerequisite_refusal(missing: list[str]) -> Refusal | None:
+def prerequisite_refusal(facts: Facts) -> Refusal | None:
+    missing = facts.missing
     if not missing:
         return None
     return Refusal("missing_prerequisite",
@@ -131,7 +146,8 @@ def prerequisite_refusal(missing: list[str]) -> Refusal | None:
                    f"{', '.join(missing)}.")
 
 
-def credit_refusal(student: Student, course: Course, load: TermLoad) -> Refusal | None:
+def credit_refusal(facts: Facts) -> Refusal | None:
+    student, course, load = facts.student, facts.course, facts.load
     total = load.credits + course.credits
     if total <= student.max_credits:
         return None
@@ -140,12 +156,35 @@ def credit_refusal(student: Student, course: Course, load: TermLoad) -> Refusal 
                    f"maximum of {student.max_credits} (you have {load.credits}).")
 
 
-def capacity_refusal(course: Course, seats: SeatCount) -> Refusal | None:
-    if seats.enrolled < course.capacity or seats.waitlisted < course.waitlist_capacity:
+def capacity_refusal(facts: Facts) -> Refusal | None:
+    course, seats = facts.course, facts.seats
+    if seats.has_seat(course) or seats.waitlist_has_room(course):
         return None
     return Refusal("course_full",
                    f"{course.code} is full ({seats.enrolled}/{course.capacity} seats) and its "
                    f"waitlist is full too ({seats.waitlisted}/{course.waitlist_capacity}).")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of enrollment: its check, and the override that sets it aside (None: none)."""
+
+    check: Callable[[Facts], Refusal | None]
+    override: Override | None
+
+
+# The registry, in the order refusals are reported. A new rule is a check above and a line
+# here; its facts load with the others (`check_enroll`, `batch.enroll_many`).
+RULES = (
+    Rule(window_refusal, Override.WINDOW),
+    Rule(link_refusal, None),
+    Rule(conflict_refusal, Override.CONFLICT),
+    Rule(prerequisite_refusal, Override.PREREQUISITES),
+    Rule(credit_refusal, Override.CREDIT_LOAD),
+    Rule(capacity_refusal, Override.CAPACITY),
+)
+# What can stop a waitlisted student from taking a freed seat (the rest held when they joined).
+PROMOTION_RULES = tuple(r for r in RULES if r.check in (conflict_refusal, credit_refusal))
 
 
 def skipped_rules(source: Source, override: frozenset[Override]) -> frozenset[Override]:
@@ -155,36 +194,35 @@ def skipped_rules(source: Source, override: frozenset[Override]) -> frozenset[Ov
     return override
 
 
-def evaluate(student: Student, course: Course, *, now: datetime, skip: frozenset[Override],
-             link: Enrollment | None, load: TermLoad, missing: list[str],
-             seats: SeatCount) -> list[Refusal]:
-    """Every rule of enrollment, on facts already loaded: the one place the rules are applied.
+def evaluate(facts: Facts, *, skip: frozenset[Override] = frozenset(),
+             rules: tuple[Rule, ...] = RULES) -> list[Refusal]:
+    """Every rule on facts already loaded: the one place the rules are applied.
 
-    `check_enroll` loads the facts for one student; `batch.enroll_many` for many at once.
+    Each refusal carries the override that can lift it. `check_enroll` loads the facts for
+    one student, `batch.enroll_many` for many, `waitlist` for promotion.
     """
-    checks = [
-        (Override.WINDOW, lambda: window_refusal(course, now)),
-        (None, lambda: link_refusal(link, course)),
-        (Override.CONFLICT, lambda: conflict_refusal(course, load)),
-        (Override.PREREQUISITES, lambda: prerequisite_refusal(missing)),
-        (Override.CREDIT_LOAD, lambda: credit_refusal(student, course, load)),
-        (Override.CAPACITY, lambda: capacity_refusal(course, seats)),
-    ]
-    return [r for rule, check in checks if rule not in skip and (r := check())]
+    found = []
+    for rule in rules:
+        if rule.override is not None and rule.override in skip:
+            continue
+        refusal = rule.check(facts)
+        if refusal is not None:
+            found.append(replace(refusal, override=rule.override))
+    return found
 
 
 def check_enroll(student: Student, course: Course, *, now: datetime,
                  skip: frozenset[Override] = frozenset(),
                  seats: SeatCount | None = None) -> list[Refusal]:
     """Every refusal for enrolling `student` in `course` now, after the skipped rules."""
-    return evaluate(
-        student, course, now=now, skip=skip,
+    return evaluate(Facts(
+        student, course, now,
         link=existing_link(student.id, course.id),
         load=term_load(student.id, course.term_id),
         missing=([] if Override.PREREQUISITES in skip
                  else missing_prerequisites(student.id, course.id)),
         seats=seats if seats is not None else seat_count(course.id),
-    )
+    ), skip=skip)
 
 
 def enrollment_blockers(student: Student, course: Course, *, now: datetime) -> list[Refusal]:
@@ -195,10 +233,11 @@ def enrollment_blockers(student: Student, course: Course, *, now: datetime) -> l
     return check_enroll(student, course, now=now)
 
 
-def promotion_refusal(student: Student, course: Course, load: TermLoad) -> Refusal | None:
+def promotion_refusals(student: Student, course: Course, load: TermLoad, *, now: datetime,
+                       skip: frozenset[Override] = frozenset()) -> list[Refusal]:
     """Why a waitlisted student cannot take a freed seat now (a new conflict, a credit load).
 
     `load` must leave out `course` itself (see `term_loads(excluding=...)`).
     """
-    return conflict_refusal(course, load) or credit_refusal(student, course, load)
+    return evaluate(Facts(student, course, now, load=load), skip=skip, rules=PROMOTION_RULES)
 

@@ -8,7 +8,7 @@ from ..models import Action, Course, Enrollment, EnrollmentEvent, Source, Status
 from . import audit
 from .counts import SeatCount, seat_count
 from .eligibility import check_enroll, skipped_rules
-from .errors import EnrollmentRefused, Override
+from .errors import EnrollmentRefused, Override, overrode, require_reason
 from .locking import lock_course
 
 ACTIONS = {
@@ -16,12 +16,6 @@ ACTIONS = {
     Source.STAFF: {Status.ENROLLED: Action.ADDED_BY_STAFF, Status.WAITLISTED: Action.ADDED_BY_STAFF},
     Source.IMPORT: {Status.ENROLLED: Action.IMPORTED, Status.WAITLISTED: Action.IMPORTED},
 }
-
-
-def require_reason(override: frozenset[Override], reason: str) -> None:
-    if override and not (reason or "").strip():
-        raise EnrollmentRefused.single(
-            "reason_required", "A reason is required when overriding a rule.")
 
 
 def checked_override(source: Source, override, reason: str) -> frozenset[Override]:
@@ -64,7 +58,7 @@ def add_link(student: Student, course: Course, seats: SeatCount, *, actor: User 
 
     With `events`, the audit row is appended there for `audit.record_many` instead.
     """
-    if seats.enrolled < course.capacity or Override.CAPACITY in override:
+    if seats.has_seat(course) or Override.CAPACITY in override:
         status, seq = Status.ENROLLED, None
     else:
         status, seq = Status.WAITLISTED, seats.last_waitlist_seq + 1
@@ -83,9 +77,5 @@ def add_link(student: Student, course: Course, seats: SeatCount, *, actor: User 
 
 def describe(status: Status, position: int, override: frozenset[Override], reason: str) -> str:
     text = "Enrolled." if status == Status.ENROLLED else f"Waitlisted at position {position}."
-    if override:
-        text += f" Overrode: {', '.join(sorted(override))}."
-    if reason:
-        text += f" {reason.strip()}"
-    return text
+    return " ".join(part for part in (text, overrode(override), (reason or "").strip()) if part)
 

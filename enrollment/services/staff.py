@@ -8,9 +8,9 @@ from ..models import Action, Course, Enrollment, Source, Status, Student, User
 from . import audit
 from .counts import seat_count
 from .drop import drop
-from .eligibility import existing_link, promotion_refusal, term_load
+from .eligibility import existing_link, promotion_refusals, term_load
 from .enroll import enroll
-from .errors import EnrollmentRefused, Override
+from .errors import EnrollmentRefused, Override, overrode
 from .locking import lock_course, lock_courses
 from .waitlist import Promotions, fill_from_waitlist, set_status
 
@@ -33,18 +33,18 @@ def promote(student: Student, course: Course, *, actor: User | None, now: dateti
     if link is None or link.status != Status.WAITLISTED:
         raise EnrollmentRefused.single(
             "not_waitlisted", f"{student.name} is not on the waitlist for {course.code}.")
-    if seat_count(course.id).enrolled >= course.capacity and Override.CAPACITY not in override:
+    if not seat_count(course.id).has_seat(course) and Override.CAPACITY not in override:
         raise EnrollmentRefused.single(
-            "course_full", f"{course.code} has no free seat; override capacity to promote.")
-    refusal = promotion_refusal(student, course, term_load(student.id, course.term_id,
-                                                           excluding=course.id))
-    if refusal and {"time_conflict": Override.CONFLICT,
-                         "credit_limit": Override.CREDIT_LOAD}[refusal.code] not in override:
-        raise EnrollmentRefused(refusal)
+            "course_full", f"{course.code} has no free seat; override capacity to promote.",
+            Override.CAPACITY)
+    refusals = promotion_refusals(student, course,
+                                  term_load(student.id, course.term_id, excluding=course.id),
+                                  now=now, skip=override)
+    if refusals:
+        raise EnrollmentRefused(refusals)
     set_status(link, Status.ENROLLED, now)
-    text = f"Promoted by staff. {reason.strip()}"
-    if override:
-        text += f" Overrode: {', '.join(sorted(override))}."
+    text = " ".join(part for part in (f"Promoted by staff. {reason.strip()}", overrode(override))
+                    if part)
     audit.record(Action.PROMOTED, student, course, actor=actor, now=now,
                  before=Status.WAITLISTED, after=Status.ENROLLED, reason=text)
     db.session.flush()

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Action, Course, Enrollment, Status, Student, User
 from . import audit
 from .counts import seat_count
-from .eligibility import promotion_refusal, term_loads
+from .eligibility import promotion_refusals, term_loads
 from .errors import Refusal
 
 
@@ -30,7 +30,7 @@ def fill_from_waitlist(course: Course, *, actor: User | None, now: datetime,
     fixed number of queries however long the waitlist is.
     """
     result = Promotions()
-    free = course.capacity - seat_count(course.id).enrolled
+    free = seat_count(course.id).free_seats(course)
     if free <= 0:
         return result
     waiting = db.session.scalars(
@@ -45,8 +45,9 @@ def fill_from_waitlist(course: Course, *, actor: User | None, now: datetime,
     for link in waiting:
         if free <= 0:
             break
-        refusal = promotion_refusal(link.student, course, loads[link.student_id])
-        if refusal:
+        refusals = promotion_refusals(link.student, course, loads[link.student_id], now=now)
+        if refusals:
+            refusal = refusals[0]
             result.skipped.append((link.student, refusal))
             audit.record(Action.REFUSED, link.student, course, actor=actor, now=now,
                          before=Status.WAITLISTED, after=Status.WAITLISTED, reason=f"Skipped for promotion: {refusal.message}")
