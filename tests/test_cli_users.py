@@ -48,7 +48,7 @@ def test_existing_account_becomes_staff(runner, make_student):
 @pytest.mark.parametrize(("args", "message"), [
     (["--email", "not-an-email"], "is not an email address"),
     (["--email", "@example.edu"], "is not an email address"),
-    (["--name", "   "], "--name must not be empty"),
+    (["--name", "   "], "--name: is required"),  # the words of every form and import
     (["--password", "short"], "Password must be at least 10 characters long"),
     (["--password", "abcdefghijkl"], "mix letters with digits"),
     (["--password", "password123"], "too common"),

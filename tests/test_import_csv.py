@@ -269,8 +269,8 @@ def test_bad_course_rows_each_reported(run):
         "line 3: end_time: 09:00 is not after start_time 10:00",
         "line 4: days: 'MXF' is not a set of days from MTWRFSU",
         "line 5: term: unknown term 2099XX",
-        "line 6: credits: must be between 1 and 60, not 0",
-        "line 6: capacity: must be between 0 and 100000, not -1",
+        "line 6: credits: must be between 1 and 30, not 0",  # the same bound as the admin
+        "line 6: capacity: must be between 0 and 10000, not -1",
         "line 7: prerequisites: unknown course ZZ999 in 2027SP or an earlier term",
         "line 8: code: course A2 of term 2027SP already appears on line 3",
         "line 9: end_time: start_time and end_time go together",

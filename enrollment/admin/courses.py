@@ -5,24 +5,16 @@ from flask import g, url_for
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import services
 from ..extensions import db
-from ..fields import strip
-from ..models import DAY_LETTERS, Course, Enrollment, Student, parse_id
+from ..models import Course, Enrollment, Student, parse_id
+from ..records import CourseFields
 from ..services import Override
 from .base import StaffModelView
 from .loaders import CourseLoader, StudentLoader
+from .records import record_form
 from .roster import RosterFormMixin, RosterRefused
-
-
-def _days(form, field):
-    value = (field.data or "").upper().replace(" ", "")
-    if any(ch not in DAY_LETTERS for ch in value) or len(set(value)) != len(value):
-        raise ValidationError(f"Use the day letters {DAY_LETTERS} (M Mon … R Thu … U Sun), "
-                              "each once, e.g. MWF.")
-    field.data = "".join(d for d in DAY_LETTERS if d in value)
 
 
 def _seats(view, context, model, name):
@@ -72,25 +64,16 @@ class CourseView(RosterFormMixin, StaffModelView):
     column_searchable_list = ["code", "title", "instructor"]
     column_filters = ["term.code", "department.code", "code", "credits", "instructor"]
 
-    form_columns = ["term", "department", "code", "title", "description", "credits",
-                    "capacity", "waitlist_capacity", "instructor", "days", "start_time",
-                    "end_time", "location", "prerequisites", "students"]
+    # The course's own fields come from `records.CourseFields` (as in the CSV import); the
+    # scaffolded ones are its references. The rules set the order on the page.
+    form_base_class = record_form(CourseFields)
+    form_columns = ["term", "department", "prerequisites", "students"]
+    form_create_rules = form_edit_rules = (
+        "term", "department", "code", "title", "description", "credits", "capacity",
+        "waitlist_capacity", "instructor", "days", "start_time", "end_time", "location",
+        "prerequisites", "students", "overrides", "reason")
     form_ajax_refs = {"prerequisites": CourseLoader("prerequisites"), "students": link_loader}
-    form_args = {
-        "code": {"validators": [InputRequired(), Length(max=20)], "filters": [strip]},
-        "title": {"validators": [InputRequired(), Length(max=200)], "filters": [strip]},
-        "description": {"filters": [strip]},
-        "credits": {"validators": [InputRequired(), NumberRange(min=1, max=30)]},
-        "capacity": {"validators": [InputRequired(), NumberRange(min=0, max=10_000)]},
-        "waitlist_capacity": {"validators": [InputRequired(), NumberRange(min=0, max=10_000)]},
-        "instructor": {"validators": [Optional(), Length(max=120)], "filters": [strip]},
-        "department": {"label": "Department"},
-        "start_time": {"default_format": "%H:%M", "description": "HH:MM, 24-hour clock"},
-        "end_time": {"default_format": "%H:%M"},
-        "days": {"validators": [Optional(), Length(max=7), _days], "filters": [strip],
-                 "description": "Meeting days as letters: M T W R (Thu) F S U (Sun)."},
-        "location": {"validators": [Optional(), Length(max=120)], "filters": [strip]},
-    }
+    form_args = {"department": {"label": "Department"}}
 
     def get_query(self):
         return super().get_query().options(joinedload(Course.term), joinedload(Course.department))
@@ -113,19 +96,6 @@ class CourseView(RosterFormMixin, StaffModelView):
                 selectinload(Course.enrollments).joinedload(Enrollment.student)
                 .joinedload(Student.user))
             .execution_options(populate_existing=True)).first()
-
-    def validate_form(self, form):
-        ok = super().validate_form(form)
-        start = getattr(form, "start_time", None)
-        end = getattr(form, "end_time", None)
-        if start is not None and end is not None:
-            if (start.data is None) != (end.data is None):
-                end.errors = [*end.errors, "Give both a start and an end time, or neither."]
-                ok = False
-            elif start.data and end.data and end.data <= start.data:
-                end.errors = [*end.errors, "The end time must be after the start time."]
-                ok = False
-        return ok
 
     # The roster side of RosterFormMixin.
     def pair(self, model, other):

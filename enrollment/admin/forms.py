@@ -42,8 +42,8 @@ def check_override_reason(form) -> bool:
 
     Not an inline validator: Optional() on the reason would stop it when empty.
     """
-    if "overrides" not in form._fields:
-        return True
+    if "overrides" not in form._fields or form.overrides.errors:
+        return True  # no override field, or its own error says what is wrong
     try:
         require_reason(overrides_of(form.overrides), form.reason.data)
     except EnrollmentRefused as exc:

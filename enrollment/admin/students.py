@@ -4,12 +4,9 @@ from __future__ import annotations
 from flask_admin.actions import action
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
-from wtforms import EmailField, StringField
-from wtforms.validators import Email, InputRequired, Length, NumberRange
 
 from .. import services
 from ..extensions import db
-from ..fields import strip
 from ..models import (
     Course,
     Enrollment,
@@ -18,14 +15,15 @@ from ..models import (
     Status,
     Student,
     User,
-    normalize_email,
     parse_id,
 )
+from ..records import StudentFields
 from ..services import Override
 from .base import StaffModelView
 from .bulk import BulkActionsMixin, BulkOp, int_ids
 from .forms import COURSE_LOOKUP, BulkEnrollForm, overrides_of
 from .loaders import CourseLoader
+from .records import RecordFormMixin, record_form
 from .roster import RosterFormMixin, RosterRefused
 
 
@@ -36,7 +34,7 @@ def _enroll_one(view, student, form, context) -> str:
     return "enrolled" if link.status == Status.ENROLLED else "waitlisted"
 
 
-class StudentView(BulkActionsMixin, RosterFormMixin, StaffModelView):
+class StudentView(BulkActionsMixin, RosterFormMixin, RecordFormMixin, StaffModelView):
     link_field = "courses"
     link_loader = CourseLoader(COURSE_LOOKUP)
     link_description = ("Type a course code or title. Added courses enroll the student (or "
@@ -56,18 +54,14 @@ class StudentView(BulkActionsMixin, RosterFormMixin, StaffModelView):
     column_export_list = ["student_number", "user.name", "user.email", "program",
                           "max_credits"]
 
-    form_columns = ["student_number", "name", "email", "program", "max_credits", "courses"]
-    form_extra_fields = {
-        "name": StringField("Name", validators=[InputRequired(), Length(max=120)],
-                            filters=[strip]),
-        "email": EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)],
-                            filters=[strip]),
-    }
-    form_args = {
-        "student_number": {"validators": [InputRequired(), Length(max=20)], "filters": [strip]},
-        "program": {"validators": [Length(max=120)], "filters": [strip]},
-        "max_credits": {"validators": [InputRequired(), NumberRange(min=1, max=60)]},
-    }
+    # The student's own fields (name and email live on the login) come from
+    # `records.StudentFields`, as in the CSV import; the rules set the order on the page.
+    form_base_class = record_form(StudentFields)
+    form_columns = ["courses"]
+    form_create_rules = form_edit_rules = (
+        "student_number", "name", "email", "program", "max_credits", "courses", "overrides",
+        "reason")
+    unique_fields = {"student_number": "Already exists: another student has this number."}
     form_ajax_refs = {COURSE_LOOKUP: link_loader}
 
     def get_query(self):
@@ -100,7 +94,7 @@ class StudentView(BulkActionsMixin, RosterFormMixin, StaffModelView):
 
     def populate_plain(self, form, model, is_created):
         super().populate_plain(form, model, is_created, skip=("name", "email"))
-        email = normalize_email(form.email.data)
+        email = form.email.data  # normalized by the field (records.UserFields)
         with db.session.no_autoflush:
             taken = db.session.scalar(select(User.id).where(User.email == email,
                                                             User.id != model.user.id))

@@ -2,9 +2,9 @@
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
-from ..fields import strip, strip_nul
+from ..fields import EmailAddress, strip, strip_nul
 from .passwords import password_problem
 
 
@@ -21,7 +21,7 @@ class RegisterForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired("Enter your name."), Length(max=120)],
                        filters=[strip])
     email = EmailField("Email", validators=[DataRequired("Enter your email address."),
-                                            Email("Enter a valid email address."),
+                                            EmailAddress("Enter a valid email address."),
                                             Length(max=254)], filters=[strip])
     password = PasswordField("Password", validators=[InputRequired("Choose a password.")],
                              filters=[strip_nul])

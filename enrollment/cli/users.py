@@ -2,9 +2,11 @@
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
-from ..models import Role, User, normalize_email
+from ..models import Role, User
+from ..records import UserFields
 
 
 @click.command("create-staff")
@@ -20,20 +22,20 @@ def create_staff(email: str, name: str, password: str) -> None:
     for option, value in (("--email", email), ("--name", name), ("--password", password)):
         if "\x00" in value:  # PostgreSQL refuses NUL in text: say so instead of a traceback
             raise click.UsageError(f"{option} must not contain NUL characters.")
-    email = normalize_email(email)
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise click.UsageError(f"--email {email!r} is not an email address.")
-    if not name.strip():
-        raise click.UsageError("--name must not be empty.")
+    fields = UserFields(MultiDict({"email": email, "name": name}))
+    if not fields.validate():
+        raise click.UsageError("; ".join(f"--{name}: {errors[0]}"
+                                         for name, errors in fields.errors.items()))
+    email, name = fields.email.data, fields.name.data
     problem = password_problem(password)
     if problem:
         raise click.UsageError(f"--password: {problem}")
     user = db.session.scalar(select(User).where(User.email == email))
     created = user is None
     if created:
-        user = User(email=email, name=name.strip())
+        user = User(email=email, name=name)
         db.session.add(user)
-    user.name = name.strip()
+    user.name = name
     user.role = Role.STAFF
     user.active = True
     user.set_password(password)

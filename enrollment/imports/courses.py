@@ -18,8 +18,9 @@ from sqlalchemy.orm import selectinload
 from .. import services
 from ..extensions import db
 from ..models import Course, Department, Term, User
+from ..records import CourseFields, DepartmentFields, TermFields
 from .plan import ImportPlan, ImportResult, PlannedRow
-from .reading import Cells, Table
+from .reading import Cells, FirstSeen, Table
 from .writing import Outcomes, flush_or_refuse
 
 REQUIRED = ("term", "code", "title", "department", "credits", "capacity")
@@ -28,29 +29,31 @@ OPTIONAL = ("waitlist_capacity", "days", "start_time", "end_time", "location", "
 # Course attributes an import sets, with the value a new course gets when the column is absent.
 DEFAULTS = {"title": "", "credits": 3, "capacity": 30, "waitlist_capacity": 10, "days": "",
             "start_time": None, "end_time": None, "location": "", "instructor": ""}
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class CourseRow(CourseFields):
+    """A courses CSV row: the course's own fields, and its term and department by code."""
+
+    term = TermFields.code
+    department = DepartmentFields.code
 
 
 def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
     terms = {t.code: t for t in db.session.scalars(select(Term))}
     departments = set(db.session.scalars(select(Department.code)))
     parsed: list[tuple[Cells, dict]] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen = FirstSeen()
     for row in table.rows:
         cells = Cells(row, plan.errors)
         values = _values(cells, terms)
         key = (values.get("term"), values.get("code"))
-        if all(key) and key in seen:
-            cells.error("code", f"course {key[1]} of term {key[0]} already appears on line "
-                                f"{seen[key]}")
-        elif all(key):
-            seen[key] = row.line
+        seen.check(cells, "code", key, f"course {key[1]} of term {key[0]}")
         parsed.append((cells, values))
 
     codes = {v["code"] for _, v in parsed if v.get("code")}
     codes |= {p for _, v in parsed for p in v.get("prerequisites") or ()}
     existing = _existing_courses(codes)
-    in_file = {key: terms[key[0]] for key in seen if key[0] in terms}
+    in_file = {key: terms[key[0]] for key in seen.lines if key[0] in terms}
     graph = _prerequisite_graph(existing)
     for cells, values in parsed:
         if cells.ok and values.get("prerequisites") is not None:
@@ -69,46 +72,11 @@ def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
 
 
 def _values(cells: Cells, terms: dict[str, Term]) -> dict:
-    values = {
-        "term": cells.text("term", max_length=16, required=True),
-        "code": cells.text("code", max_length=20, required=True),
-        "title": cells.text("title", max_length=200, required=True),
-        "department": cells.text("department", max_length=16, required=True),
-        "credits": cells.integer("credits", minimum=1, maximum=60, required=True),
-        "capacity": cells.integer("capacity", minimum=0, required=True),
-    }
-    for name in ("term", "code", "department"):
-        if values[name]:
-            values[name] = values[name].upper()
-            if not CODE.match(values[name]):
-                cells.error(name, f"{values[name]!r} is not a code (letters and digits, "
-                                  "no spaces)")
-    if values["term"] and "term" not in cells.bad and values["term"] not in terms:
+    values = cells.read(CourseRow)
+    if values.get("term") and values["term"] not in terms:
         cells.error("term", f"unknown term {values['term']} (import it with the terms first)")
-    optional = {
-        "waitlist_capacity": lambda: cells.integer("waitlist_capacity", minimum=0),
-        "days": lambda: cells.days("days") or "",
-        "start_time": lambda: cells.clock_time("start_time"),
-        "end_time": lambda: cells.clock_time("end_time"),
-        "location": lambda: cells.text("location", max_length=120) or "",
-        "instructor": lambda: cells.text("instructor", max_length=120) or "",
-        "prerequisites": lambda: _codes(cells.raw("prerequisites")),
-    }
-    for name, read in optional.items():
-        if cells.has(name):
-            values[name] = read()
-    if values.get("waitlist_capacity") is None and cells.has("waitlist_capacity"):
-        values["waitlist_capacity"] = DEFAULTS["waitlist_capacity"]
-    start, end = values.get("start_time"), values.get("end_time")
-    if (start is None) != (end is None) and not cells.bad & {"start_time", "end_time"}:
-        cells.error("end_time" if start else "start_time",
-                    "start_time and end_time go together: give both or neither")
-    elif start and end and end <= start:
-        cells.error("end_time", f"{end:%H:%M} is not after start_time {start:%H:%M}")
-    elif start and not values.get("days") and "days" not in cells.bad:
-        cells.error("days", "meeting days are required when the course has meeting times")
-    elif values.get("days") and not start and not cells.bad & {"start_time", "end_time"}:
-        cells.error("start_time", "meeting times are required when the course has days")
+    if cells.has("prerequisites"):
+        values["prerequisites"] = _codes(cells.raw("prerequisites"))
     return values
 
 

@@ -12,12 +12,14 @@ from datetime import datetime
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
+from wtforms import Form
 
 from .. import services
 from ..extensions import db
 from ..models import Course, Enrollment, Source, Status, Student, Term, User
+from ..records import CourseFields, StudentFields, TermFields
 from .plan import ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
-from .reading import Cells, Table
+from .reading import Cells, FirstSeen, Table
 from .writing import Outcomes
 
 REQUIRED = ("term", "code", "student_number")
@@ -47,19 +49,16 @@ def _references(keys: set[tuple[str, str]], numbers: set[str]):
 
 def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
     parsed = []
-    seen: dict[tuple[str, str, str], int] = {}
+    seen = FirstSeen()
     for row in table.rows:
         cells = Cells(row, plan.errors)
         values = _values(cells)
-        key = (values["term"], values["code"], values["student_number"])
-        if all(key) and key in seen:
-            cells.error("student_number", f"{key[2]} in {key[0]} {key[1]} already appears on "
-                                          f"line {seen[key]}")
-        elif all(key):
-            seen[key] = row.line
+        key = (values.get("term"), values.get("code"), values.get("student_number"))
+        seen.check(cells, "student_number", key, f"{key[2]} in {key[0]} {key[1]}")
         parsed.append((cells, values))
-    courses, students, links = _references({k[:2] for k in seen}, {k[2] for k in seen})
-    terms = set(db.session.scalars(select(Term.code).where(Term.code.in_({k[0] for k in seen}))))
+    keys = seen.lines
+    courses, students, links = _references({k[:2] for k in keys}, {k[2] for k in keys})
+    terms = set(db.session.scalars(select(Term.code).where(Term.code.in_({k[0] for k in keys}))))
     for cells, values in parsed:
         if not cells.ok:
             continue
@@ -79,14 +78,18 @@ def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
             plan.rows.append(planned)
 
 
+class EnrollmentRow(Form):
+    """An enrollments CSV row: the course and the student by their keys."""
+
+    term = TermFields.code
+    code = CourseFields.code
+    student_number = StudentFields.student_number
+
+
 def _values(cells: Cells) -> dict:
-    values = {
-        "term": (cells.text("term", max_length=16, required=True) or "").upper(),
-        "code": (cells.text("code", max_length=20, required=True) or "").upper(),
-        "student_number": cells.text("student_number", max_length=20, required=True) or "",
-        "status": (cells.raw("status") or Status.ENROLLED.value).lower(),
-        "grade": (cells.text("grade", max_length=4) or "").upper() or None,
-    }
+    values = cells.read(EnrollmentRow)
+    values["status"] = (cells.raw("status") or Status.ENROLLED.value).lower()
+    values["grade"] = (cells.raw("grade") or "").upper() or None
     status = values["status"]
     if status == Status.WAITLISTED:
         cells.error("status", "waitlisted cannot be imported: import the student as enrolled "

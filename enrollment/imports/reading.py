@@ -3,17 +3,14 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
 
-from email_validator import EmailNotValidError, validate_email
+from werkzeug.datastructures import MultiDict
+from wtforms import Form
 
-from ..models import DAY_LETTERS, normalize_email
 from .plan import ImportRefused, RowError
 
 BOM = "\ufeff"
-HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 def decode_upload(data: bytes) -> str:
@@ -95,11 +92,10 @@ def _check_header(cells: list[str], required, optional, errors, line: int) -> li
 
 
 class Cells:
-    """Typed access to one row's cells; every problem becomes a `RowError` for its column.
+    """One row's cells; every problem becomes a `RowError` for its column (the first only).
 
-    Getters return None for an empty optional cell or a bad one (the error is recorded);
-    `has(column)` says whether the file has the column at all (absent columns keep the
-    existing value on update).
+    `read` checks the cells with a record kind's form; `raw` gives a cell as text (None when
+    empty or bad); `has(column)` says whether the file has the column at all.
     """
 
     def __init__(self, row: Row, errors: list[RowError]):
@@ -131,86 +127,39 @@ class Cells:
             return None
         return value
 
-    def text(self, column: str, *, max_length: int, required: bool = False) -> str | None:
-        value = self.raw(column, required=required)
-        if value is not None and len(value) > max_length:
-            self.error(column, f"is longer than {max_length} characters")
-            return None
-        return value
+    def read(self, form_class: type[Form], *, always: tuple[str, ...] = ()) -> dict:
+        """Check the row's cells with the record kind's form (`enrollment.records`).
 
-    def integer(self, column: str, *, minimum: int, required: bool = False,
-                maximum: int = 100_000) -> int | None:
-        value = self.raw(column, required=required)
-        if value is None:
-            return None
-        if not re.fullmatch(r"[+-]?\d{1,9}", value):
-            self.error(column, f"{value!r} is not a whole number")
-            return None
-        number = int(value)
-        if not minimum <= number <= maximum:
-            self.error(column, f"must be between {minimum} and {maximum}, not {number}")
-            return None
-        return number
-
-    def moment(self, column: str, *, required: bool = False, end_of_day: bool = False
-               ) -> datetime | None:
-        """An ISO 8601 time (UTC when it has no offset); a bare date is the start of that day,
-        or its last minute when `end_of_day` (so a closing date includes the whole day)."""
-        value = self.raw(column, required=required)
-        if value is None:
-            return None
-        try:
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                day = date.fromisoformat(value)
-                moment = datetime.combine(day, time(23, 59) if end_of_day else time(0, 0))
+        Only the columns the file has are read (an absent column keeps the existing value on
+        update), plus `always` (fields the form fills in when empty, e.g. derived dates).
+        Returns the values of the cells that passed; each problem is recorded on its column.
+        """
+        form = form_class(MultiDict(self.row.cells))
+        for name in list(form._fields):
+            if name in self.bad or (name not in self.row.cells and name not in always):
+                del form[name]
+        form.validate()
+        values = {}
+        for name, bound in form._fields.items():
+            if bound.errors:
+                self.error(name, bound.errors[0])
             else:
-                moment = datetime.fromisoformat(value)
-        except ValueError:
-            self.error(column, f"{value!r} is not an ISO 8601 time (e.g. 2027-01-15T09:00)")
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC)
+                values[name] = bound.data
+        return values
 
-    def day(self, column: str) -> date | None:
-        value = self.raw(column)
-        if value is None:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.error(column, f"{value!r} is not an ISO 8601 date (e.g. 2027-02-01)")
-            return None
 
-    def clock_time(self, column: str) -> time | None:
-        value = self.raw(column)
-        if value is None:
-            return None
-        match = HHMM.match(value)
-        if not match:
-            self.error(column, f"{value!r} is not a time of day as HH:MM (e.g. 09:30)")
-            return None
-        return time(int(match[1]), int(match[2]))
+class FirstSeen:
+    """The line on which each key of a file first appears; a repeat is an error of its row."""
 
-    def days(self, column: str) -> str | None:
-        value = self.raw(column)
-        if value is None:
-            return None
-        letters = value.upper().replace(" ", "")
-        wrong = sorted(set(letters) - set(DAY_LETTERS))
-        if wrong or len(set(letters)) != len(letters):
-            self.error(column, f"{value!r} is not a set of days from {DAY_LETTERS} "
-                               "(M T W R F S U, e.g. MWF or TR), each at most once")
-            return None
-        return "".join(d for d in DAY_LETTERS if d in letters)
+    def __init__(self):
+        self.lines: dict = {}
 
-    def email(self, column: str, *, required: bool = False) -> str | None:
-        value = self.text(column, max_length=254, required=required)
-        if value is None:
-            return None
-        try:
-            validate_email(value, check_deliverability=False)
-        except EmailNotValidError as exc:
-            self.error(column, f"{value!r} is not an email address ({exc})")
-            return None
-        return normalize_email(value)
+    def check(self, cells: Cells, column: str, key, what: str) -> bool:
+        """Record `key` for this row, or report `what` as a repeat on `column`."""
+        if not key or (isinstance(key, tuple) and not all(key)):
+            return True
+        if key in self.lines:
+            cells.error(column, f"{what} already appears on line {self.lines[key]}")
+            return False
+        self.lines[key] = cells.line
+        return True

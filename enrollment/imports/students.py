@@ -9,7 +9,6 @@ and only rows that carry a password pay for it.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -21,13 +20,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..auth.passwords import password_problem
 from ..extensions import db
 from ..models import Role, Student, User
+from ..records import DEFAULT_MAX_CREDITS, StudentFields
 from .plan import ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
-from .reading import Cells, Table
+from .reading import Cells, FirstSeen, Table
 from .writing import Outcomes, flush_or_refuse
 
 REQUIRED = ("student_number", "name", "email")
 OPTIONAL = ("program", "max_credits", "password")
-NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def _parallel(fn: Callable, items: list, progress: Callable[[int], None] | None = None) -> list:
@@ -74,19 +73,14 @@ def _target(values: dict, by_number, by_email) -> tuple[Student | User | None, s
 
 def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
     parsed = []
-    seen_numbers: dict[str, int] = {}
-    seen_emails: dict[str, int] = {}
+    seen = {"student_number": FirstSeen(), "email": FirstSeen()}
     for row in table.rows:
         cells = Cells(row, plan.errors)
         values = _values(cells)
-        for column, seen in (("student_number", seen_numbers), ("email", seen_emails)):
-            value = values.get(column)
-            if value and value in seen:
-                cells.error(column, f"{value} already appears on line {seen[value]}")
-            elif value:
-                seen[value] = row.line
+        for column, first in seen.items():
+            first.check(cells, column, values.get(column), values.get(column))
         parsed.append((cells, values))
-    by_number, by_email = _lookup(seen_numbers, seen_emails)
+    by_number, by_email = _lookup(seen["student_number"].lines, seen["email"].lines)
     matched = []
     for cells, values in parsed:
         if not cells.ok:
@@ -114,18 +108,8 @@ def target_user(target: Student | User) -> User:
 
 
 def _values(cells: Cells) -> dict:
-    values = {
-        "student_number": cells.text("student_number", max_length=20, required=True),
-        "name": cells.text("name", max_length=120, required=True),
-        "email": cells.email("email", required=True),
-        "password": cells.raw("password"),
-    }
-    if values["student_number"] and not NUMBER.match(values["student_number"]):
-        cells.error("student_number", "must be letters and digits, without spaces")
-    if cells.has("program"):
-        values["program"] = cells.text("program", max_length=120) or ""
-    if cells.has("max_credits"):
-        values["max_credits"] = cells.integer("max_credits", minimum=1, maximum=60) or 18
+    values = cells.read(StudentFields)
+    values["password"] = cells.raw("password")
     if values["password"] and (problem := password_problem(values["password"])):
         cells.error("password", problem)
     return values
@@ -177,7 +161,7 @@ def apply_rows(plan: ImportPlan, *, now: datetime, progress) -> ImportResult:
                         password_hash=password_hash, created_at=now)
             user.student = Student(student_number=values["student_number"],
                                    program=values.get("program", ""),
-                                   max_credits=values.get("max_credits", 18))
+                                   max_credits=values.get("max_credits", DEFAULT_MAX_CREDITS))
             db.session.add(user)
             outcomes.add("create")
         else:

@@ -1,0 +1,135 @@
+"""The field rules of each record kind: one WTForms form per kind, for every face.
+
+The admin's create and edit forms are built on these classes, and the CSV importers feed each
+row to the same class (see `imports.reading.Cells.read`), so a bound, a format or a message is
+written once. The fields are named after the model attributes and the CSV columns. References
+to other records (a course's term and department, its prerequisites) are the faces' own: a
+select in the admin, a code in a CSV file.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from wtforms import Form, TextAreaField
+
+from .fields import (
+    ClockTimeField,
+    Code,
+    DayField,
+    DaysField,
+    EmailAddress,
+    MomentField,
+    TextField,
+    WholeNumberField,
+    strip,
+    upper,
+)
+from .models import normalize_email
+
+CLASS_WEEKS = 15  # classes run this long when a term gives no dates for them
+DEFAULT_MAX_CREDITS = 18
+
+
+def _fail(form: Form, name: str, message: str) -> bool:
+    """Put a cross-field problem on the field it belongs to (when the form has it)."""
+    field = form._fields.get(name)
+    if field is not None and not field.errors:
+        field.errors = [*field.errors, message]
+    return False
+
+
+def _given(form: Form, *names: str):
+    """The values of the named fields, or None where a field is absent or failed."""
+    values = []
+    for name in names:
+        field = form._fields.get(name)
+        values.append(None if field is None or field.errors else field.data)
+    return values
+
+
+class DepartmentFields(Form):
+    code = TextField("Code", max_length=16, required=True, validators=[Code()], filters=[upper])
+    name = TextField("Name", max_length=120, required=True)
+
+
+class TermFields(Form):
+    code = TextField("Code", max_length=16, required=True, validators=[Code()], filters=[upper])
+    name = TextField("Name", max_length=120, required=True)
+    enrollment_opens = MomentField("Enrollment opens", required=True)
+    enrollment_closes = MomentField("Enrollment closes", required=True, end_of_day=True)
+    drop_deadline = MomentField("Drop deadline", required=True, end_of_day=True)
+    classes_start = DayField("First day of classes",
+                             description="YYYY-MM-DD; empty: the day after enrollment closes")
+    classes_end = DayField("Last day of classes",
+                           description=f"YYYY-MM-DD; empty: {CLASS_WEEKS} weeks of classes")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        opens, closes, deadline = _given(self, "enrollment_opens", "enrollment_closes",
+                                         "drop_deadline")
+        if opens and closes and closes < opens:
+            ok = _fail(self, "enrollment_closes", "is before enrollment_opens")
+        if opens and deadline and deadline < opens:
+            ok = _fail(self, "drop_deadline", "is before enrollment_opens")
+        start, end = _given(self, "classes_start", "classes_end")
+        # Classes run CLASS_WEEKS weeks from the first day after enrollment closes, unless given.
+        if closes and start is None and "classes_start" in self and not self.classes_start.errors:
+            start = self.classes_start.data = closes.date() + timedelta(days=1)
+        if start and end is None and "classes_end" in self and not self.classes_end.errors:
+            end = self.classes_end.data = start + timedelta(weeks=CLASS_WEEKS, days=-1)
+        if start and end and end < start:
+            ok = _fail(self, "classes_end", "is before classes_start")
+        return ok
+
+
+class CourseFields(Form):
+    code = TextField("Code", max_length=20, required=True, validators=[Code()], filters=[upper])
+    title = TextField("Title", max_length=200, required=True)
+    description = TextAreaField("Description", filters=[strip])
+    credits = WholeNumberField("Credits", minimum=1, maximum=30, required=True, default=3)
+    capacity = WholeNumberField("Capacity", minimum=0, maximum=10_000, required=True,
+                                default=30)
+    waitlist_capacity = WholeNumberField("Waitlist capacity", minimum=0, maximum=10_000,
+                                         default=10)
+    instructor = TextField("Instructor", max_length=120)
+    days = DaysField("Days")
+    start_time = ClockTimeField("Start time")
+    end_time = ClockTimeField("End time")
+    location = TextField("Location", max_length=120)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not {"start_time", "end_time"} <= set(self._fields):
+            return ok
+        start, end, days = _given(self, "start_time", "end_time", "days")
+        if self.start_time.errors or self.end_time.errors:
+            return False
+        if (start is None) != (end is None):
+            ok = _fail(self, "end_time" if start else "start_time",
+                       "start_time and end_time go together: give both a start and an end "
+                       "time, or neither")
+        elif start and end and end <= start:
+            ok = _fail(self, "end_time", f"{end:%H:%M} is not after start_time {start:%H:%M} "
+                                         "(the end must be after the start)")
+        elif "days" in self and not self.days.errors:
+            if start and not days:
+                ok = _fail(self, "days", "meeting days are required when the course has "
+                                         "meeting times")
+            elif days and not start:
+                ok = _fail(self, "start_time", "meeting times are required when the course "
+                                               "has days")
+        return ok
+
+
+class UserFields(Form):
+    email = TextField("Email", max_length=254, required=True, validators=[EmailAddress()],
+                      filters=[normalize_email])
+    name = TextField("Name", max_length=120, required=True)
+
+
+class StudentFields(UserFields):
+    student_number = TextField("Student number", max_length=20, required=True,
+                               validators=[Code("a student number")])
+    program = TextField("Program", max_length=120)
+    max_credits = WholeNumberField("Max credits", minimum=1, maximum=60,
+                                   default=DEFAULT_MAX_CREDITS)
