@@ -19,13 +19,24 @@ from datetime import datetime
 
 from ..models import User
 from . import courses, enrollments, students, terms
-from .plan import KINDS, ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
+from .plan import (
+    KINDS,
+    ApplyContext,
+    Importer,
+    ImportPlan,
+    ImportRefused,
+    ImportResult,
+    PlannedRow,
+    RowError,
+)
 from .reading import decode_upload, read_table
 
 __all__ = ["KINDS", "ImportPlan", "ImportRefused", "ImportResult", "PlannedRow", "RowError",
            "apply_import", "columns", "decode_upload", "plan_import"]
 
-MODULES = {"terms": terms, "courses": courses, "students": students, "enrollments": enrollments}
+# The registry: every kind is a module with the `Importer` protocol.
+MODULES: dict[str, Importer] = {"terms": terms, "courses": courses, "students": students,
+                                "enrollments": enrollments}
 
 
 def columns(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -65,12 +76,6 @@ def apply_import(plan: ImportPlan, *, actor: User | None, now: datetime,
     """
     if not plan.ok:
         raise ImportRefused(plan.errors)
-    progress = progress or (lambda n: None)
-    if plan.kind == "terms":
-        return terms.apply_rows(plan, progress=progress)
-    if plan.kind == "courses":
-        return courses.apply_rows(plan, actor=actor, now=now, progress=progress)
-    if plan.kind == "students":
-        return students.apply_rows(plan, now=now, progress=progress)
-    return enrollments.apply_rows(plan, actor=actor, now=now, override=frozenset(override),
-                                  reason=reason, progress=progress)
+    context = ApplyContext(actor=actor, now=now, override=frozenset(override), reason=reason,
+                           progress=progress or (lambda n: None))
+    return MODULES[plan.kind].apply_rows(plan, context)

@@ -17,9 +17,9 @@ from sqlalchemy.orm import selectinload
 
 from .. import services
 from ..extensions import db
-from ..models import Course, Department, Term, User
+from ..models import Course, Department, Term
 from ..records import CourseFields, DepartmentFields, TermFields
-from .plan import ImportPlan, ImportResult, PlannedRow
+from .plan import ApplyContext, ImportPlan, ImportResult, PlannedRow
 from .reading import Cells, FirstSeen, Table
 from .writing import Outcomes, flush_or_refuse
 
@@ -174,7 +174,7 @@ def _changes(course: Course, values: dict) -> list[str]:
     return changed
 
 
-def apply_rows(plan: ImportPlan, *, actor: User | None, now: datetime, progress) -> ImportResult:
+def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
     """Create or update the planned courses, then link their prerequisites."""
     departments = {d.code: d for d in db.session.scalars(select(Department))}
     terms = {t.code: t for t in db.session.scalars(select(Term))}
@@ -202,14 +202,14 @@ def apply_rows(plan: ImportPlan, *, actor: User | None, now: datetime, progress)
             changed = _changes(course, values)
             if {"capacity", "waitlist_capacity"} & set(changed):
                 # Before the other fields: set_capacity reloads the course while locking it.
-                services.set_capacity(course, values["capacity"], actor=actor, now=now,
+                services.set_capacity(course, values["capacity"], actor=context.actor, now=context.now,
                                       waitlist_capacity=values.get("waitlist_capacity"))
             for name, value in fields.items():
                 setattr(course, name, value)
             course.department = dept
             outcomes.add("update" if changed else "unchanged")
         touched.append((course, values))
-        progress(1)
+        context.progress(1)
     # Before the flush: a new course's empty collection is then set without a lazy load.
     for course, values in touched:
         if "prerequisite_keys" in values:

@@ -16,9 +16,9 @@ from wtforms import Form
 
 from .. import services
 from ..extensions import db
-from ..models import Course, Enrollment, Source, Status, Student, Term, User
+from ..models import Course, Enrollment, Source, Status, Student, Term
 from ..records import CourseFields, StudentFields, TermFields
-from .plan import ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
+from .plan import ApplyContext, ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
 from .reading import Cells, FirstSeen, Table
 from .writing import Outcomes
 
@@ -129,8 +129,7 @@ def _planned(cells: Cells, values: dict, link: Enrollment | None) -> PlannedRow 
                       values)
 
 
-def apply_rows(plan: ImportPlan, *, actor: User | None, now: datetime, override, reason: str,
-               progress) -> ImportResult:
+def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
     """Send each planned row through the rules engine; every refusal is reported."""
     keys = {(r.values["term"], r.values["code"]) for r in plan.rows}
     courses, students, _links = _references(keys, {r.values["student_number"]
@@ -153,17 +152,19 @@ def apply_rows(plan: ImportPlan, *, actor: User | None, now: datetime, override,
                                    "no longer exists"))
         elif row.action != "unchanged" and values["status"] == Status.COMPLETED:
             try:
-                services.complete(student, course, values["grade"], actor=actor, now=now,
-                                  reason=reason or "Imported.", source=Source.IMPORT)
+                services.complete(student, course, values["grade"], actor=context.actor,
+                                  now=context.now, reason=context.reason or "Imported.",
+                                  source=Source.IMPORT)
             except services.EnrollmentRefused as exc:
                 refused(row, exc)
         elif row.action != "unchanged":
             to_enroll.append((row, student, course))
         outcomes.add(row.action)
-        progress(1)
+        context.progress(1)
     # Enrollment rows in one batch: the same rules, in file order, in a fixed number of queries.
-    results = services.enroll_many([(s, c) for _, s, c in to_enroll], actor=actor, now=now,
-                                   source=Source.IMPORT, override=override, reason=reason)
+    results = services.enroll_many([(s, c) for _, s, c in to_enroll], actor=context.actor,
+                                   now=context.now, source=Source.IMPORT,
+                                   override=context.override, reason=context.reason)
     for (row, _, _), result in zip(to_enroll, results, strict=True):
         if isinstance(result, services.EnrollmentRefused):
             refused(row, result)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 KINDS = ("terms", "courses", "students", "enrollments")
 ACTIONS = ("create", "update", "unchanged")
@@ -62,3 +64,28 @@ class ImportRefused(Exception):
     def __init__(self, errors: list[RowError]):
         self.errors = list(errors)
         super().__init__("; ".join(str(e) for e in self.errors[:5]))
+
+
+@dataclass(frozen=True)
+class ApplyContext:
+    """What writing a plan needs besides the plan: who, when, and for enrollments the
+    overrides with their reason; `progress(n)` is told of every n rows done."""
+
+    actor: Any  # a User, or None for the command line
+    now: datetime
+    override: frozenset = frozenset()
+    reason: str = ""
+    progress: Callable[[int], None] = lambda n: None
+
+
+class Importer(Protocol):
+    """What each kind's module (terms, courses, students, enrollments) provides."""
+
+    REQUIRED: tuple[str, ...]
+    OPTIONAL: tuple[str, ...]
+
+    def plan_rows(self, table, plan: ImportPlan, *, now: datetime) -> None:
+        """Check every row (errors on `plan.errors`) and add a PlannedRow for each good one."""
+
+    def apply_rows(self, plan: ImportPlan, context: ApplyContext) -> ImportResult:
+        """Write the planned rows (the caller's transaction); raise ImportRefused if not."""

@@ -21,7 +21,7 @@ from ..auth.passwords import password_problem
 from ..extensions import db
 from ..models import Role, Student, User
 from ..records import DEFAULT_MAX_CREDITS, StudentFields
-from .plan import ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
+from .plan import ApplyContext, ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
 from .reading import Cells, FirstSeen, Table
 from .writing import Outcomes, flush_or_refuse
 
@@ -140,13 +140,13 @@ def _planned(line: int, values: dict, target, changed: list[str] | None) -> Plan
     return PlannedRow(line, "update", key, f"student {key}: {', '.join(changed)}", values)
 
 
-def apply_rows(plan: ImportPlan, *, now: datetime, progress) -> ImportResult:
+def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
     """Create or update the planned students; hashes the given passwords in parallel."""
     rows = plan.rows
     by_number, by_email = _lookup((r.values["student_number"] for r in rows),
                                   (r.values["email"] for r in rows))
     to_hash = [r.values["password"] for r in rows if r.values.get("password")]
-    hashes = iter(_parallel(generate_password_hash, to_hash, progress))
+    hashes = iter(_parallel(generate_password_hash, to_hash, context.progress))
     outcomes = Outcomes()
     errors = []
     for row in rows:
@@ -158,7 +158,7 @@ def apply_rows(plan: ImportPlan, *, now: datetime, progress) -> ImportResult:
         password_hash = next(hashes) if values.get("password") else None
         if target is None:
             user = User(email=values["email"], name=values["name"], role=Role.STUDENT,
-                        password_hash=password_hash, created_at=now)
+                        password_hash=password_hash, created_at=context.now)
             user.student = Student(student_number=values["student_number"],
                                    program=values.get("program", ""),
                                    max_credits=values.get("max_credits", DEFAULT_MAX_CREDITS))
@@ -177,7 +177,7 @@ def apply_rows(plan: ImportPlan, *, now: datetime, progress) -> ImportResult:
                 user.password_hash = password_hash
             outcomes.add("update" if changed else "unchanged")
         if not values.get("password"):
-            progress(1)
+            context.progress(1)
     if errors:
         raise ImportRefused(errors)
     flush_or_refuse("students")

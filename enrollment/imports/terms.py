@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Term
 from ..records import TermFields
-from .plan import ImportPlan, ImportResult, PlannedRow
+from .plan import ApplyContext, ImportPlan, ImportResult, PlannedRow
 from .reading import Cells, FirstSeen, Table
 from .writing import Outcomes, flush_or_refuse
 
@@ -40,7 +40,7 @@ def _planned(line: int, values: dict, term: Term | None) -> PlannedRow:
     return PlannedRow(line, "update", code, f"term {code}: {', '.join(changed)}", values)
 
 
-def apply_rows(plan: ImportPlan, *, progress) -> ImportResult:
+def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
     """Create or update the planned terms (re-read by code: the plan may be a little old)."""
     existing = {t.code: t for t in db.session.scalars(
         select(Term).where(Term.code.in_([r.key for r in plan.rows])))}
@@ -55,6 +55,6 @@ def apply_rows(plan: ImportPlan, *, progress) -> ImportResult:
             for name in changed:
                 setattr(term, name, row.values[name])
             outcomes.add("update" if changed else "unchanged")
-        progress(1)
+        context.progress(1)
     flush_or_refuse("terms")
     return outcomes.result()
