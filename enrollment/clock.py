@@ -1,7 +1,8 @@
 """The current time, settable for tests and demos.
 
 Services never call `now`: they take it as an argument (always UTC). Times shown to people,
-pages and refusal messages alike, are worded on the school's wall clock, `school_zone()`. Views, the admin and the CLI call
+pages and refusal messages alike, are worded on the school's wall clock, `school_zone()`.
+Views, the admin and the CLI call
 `clock.now()` at their edge. Setting `FIXED_NOW` in the config (an ISO 8601 string or an aware
 datetime) freezes the clock for the whole app.
 """

@@ -202,7 +202,8 @@ def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
             changed = _changes(course, values)
             if {"capacity", "waitlist_capacity"} & set(changed):
                 # Before the other fields: set_capacity reloads the course while locking it.
-                services.set_capacity(course, values["capacity"], actor=context.actor, now=context.now,
+                services.set_capacity(course, values["capacity"], actor=context.actor,
+                                      now=context.now,
                                       waitlist_capacity=values.get("waitlist_capacity"))
             for name, value in fields.items():
                 setattr(course, name, value)

@@ -4,8 +4,9 @@ Views, the admin, the CLI and the importer call these functions inside
 `enrollment.database.write_transaction`; the functions take the actor, the student, the
 course and the time as arguments, flush, and never commit.
 
-Where is what: eligibility.py (the rules and their registry), errors.py (refusals, overrides), enroll.py, drop.py, waitlist.py (promotion),
-staff.py (promote, move, complete, capacity), batch.py (many at once), locking.py, counts.py, audit.py.
+Where is what: eligibility.py (the rules and their registry), errors.py (refusals, overrides,
+the reason rule), enroll.py, drop.py, waitlist.py (promotion), staff.py (promote, move,
+complete, capacity), batch.py (many at once), locking.py, counts.py (seats), audit.py.
 """
 from ..database import write_transaction
 from ..models import Source, Status
@@ -21,9 +22,9 @@ from .staff import GRADES, complete, move, promote, set_capacity
 from .waitlist import Promotions
 
 __all__ = [
-    "GRADES", "REASON_REQUIRED", "require_reason", "DropResult", "EnrollmentRefused", "NotInWriteTransaction", "Override",
-    "Promotions", "Refusal", "SeatCount", "Source", "Status", "complete", "drop", "enroll",
-    "enroll_many", "enrollment_blockers", "history_for_course", "history_for_student", "lock_course", "move",
-    "promote", "seat_count", "seat_counts", "set_capacity", "waitlist_position",
+    "GRADES", "REASON_REQUIRED", "DropResult", "EnrollmentRefused", "NotInWriteTransaction",
+    "Override", "Promotions", "Refusal", "SeatCount", "Source", "Status", "complete", "drop",
+    "enroll", "enroll_many", "enrollment_blockers", "history_for_course", "history_for_student",
+    "lock_course", "move", "promote", "require_reason", "seat_count", "seat_counts", "set_capacity", "waitlist_position",
     "waitlist_positions", "write_transaction",
 ]

@@ -36,13 +36,36 @@ class SeatCount:
                        last_waitlist_seq=self.last_waitlist_seq + 1)
 
 
+def links_in(status: Status):
+    """SQL aggregate: how many of the grouped `enrollments` rows have `status`.
+
+    The one way a status is counted: the seat counts below, the catalog (through them), the
+    reports and the admin dashboard (through `STATUS_COUNTS`) all use it.
+    """
+    return func.count(case((Enrollment.status == status, 1)))
+
+
+# Links enrolled, waitlisted and completed per course: a subquery to outer-join on
+# `course_id`. A course without links has no row here (read its counts through coalesce).
+STATUS_COUNTS = (
+    select(
+        Enrollment.course_id.label("course_id"),
+        links_in(Status.ENROLLED).label("enrolled"),
+        links_in(Status.WAITLISTED).label("waitlisted"),
+        links_in(Status.COMPLETED).label("completed"),
+    )
+    .group_by(Enrollment.course_id)
+    .subquery("status_counts")
+)
+
+
 # Built once: these run on every enrollment change, and building a statement costs more
 # than running it on a small table.
 _SEAT_COUNTS = (
     select(
         Enrollment.course_id,
-        func.count(case((Enrollment.status == Status.ENROLLED, 1))),
-        func.count(case((Enrollment.status == Status.WAITLISTED, 1))),
+        links_in(Status.ENROLLED),
+        links_in(Status.WAITLISTED),
         func.coalesce(func.max(Enrollment.waitlist_seq), 0),
     )
     .where(Enrollment.course_id.in_(bindparam("ids", expanding=True)),

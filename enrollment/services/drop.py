@@ -35,12 +35,14 @@ def drop(student: Student, course: Course, *, actor: User | None, now: datetime,
     course = lock_course(course)
     link = existing_link(student.id, course.id)
     if link is None or (link.status == Status.COMPLETED and not by_staff):
-        raise EnrollmentRefused.single("not_enrolled", f"You are not enrolled in or waitlisted for {course.code}.")
+        raise EnrollmentRefused.single(
+            "not_enrolled", f"You are not enrolled in or waitlisted for {course.code}.")
     if (now > course.term.drop_deadline and link.status != Status.COMPLETED
             and not (by_staff and Override.DEADLINE in override)):
         raise EnrollmentRefused.single(
             "drop_deadline_passed",
-            f"The drop deadline for {course.term.name} was {wall_clock(course.term.drop_deadline)}.",
+            f"The drop deadline for {course.term.name} was "
+            f"{wall_clock(course.term.drop_deadline)}.",
             Override.DEADLINE)
     previous = link.status
     db.session.delete(link)

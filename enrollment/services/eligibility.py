@@ -108,11 +108,11 @@ def window_refusal(facts: Facts) -> Refusal | None:
     term = facts.course.term
     state = term.window_state(facts.now)
     if state == "not_open":
-        return Refusal("window_not_open",
-                       f"Enrollment for {term.name} opens on {wall_clock(term.enrollment_opens)}.")
+        return Refusal("window_not_open", f"Enrollment for {term.name} opens on "
+                                          f"{wall_clock(term.enrollment_opens)}.")
     if state == "closed":
-        return Refusal("window_closed",
-                       f"Enrollment for {term.name} closed on {wall_clock(term.enrollment_closes)}.")
+        return Refusal("window_closed", f"Enrollment for {term.name} closed on "
+                                        f"{wall_clock(term.enrollment_closes)}.")
     return None
 
 

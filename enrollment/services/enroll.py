@@ -67,7 +67,8 @@ def add_link(student: Student, course: Course, seats: SeatCount, *, actor: User 
                       status_changed_at=now, updated_at=now)
     db.session.add(link)
     values = audit.event_values(ACTIONS[source][status], student, course, actor=actor, now=now,
-                                before=None, after=status, reason=describe(status, seats.waitlisted + 1, override, reason))
+                                before=None, after=status,
+                                reason=describe(status, seats.waitlisted + 1, override, reason))
     if events is None:
         db.session.add(EnrollmentEvent(**values))
     else:

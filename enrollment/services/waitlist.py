@@ -50,12 +50,14 @@ def fill_from_waitlist(course: Course, *, actor: User | None, now: datetime,
             refusal = refusals[0]
             result.skipped.append((link.student, refusal))
             audit.record(Action.REFUSED, link.student, course, actor=actor, now=now,
-                         before=Status.WAITLISTED, after=Status.WAITLISTED, reason=f"Skipped for promotion: {refusal.message}")
+                         before=Status.WAITLISTED, after=Status.WAITLISTED,
+                         reason=f"Skipped for promotion: {refusal.message}")
             continue
         set_status(link, Status.ENROLLED, now)
         loads[link.student_id].enrolled.append(course)
         audit.record(Action.PROMOTED, link.student, course, actor=actor, now=now,
-                     before=Status.WAITLISTED, after=Status.ENROLLED, reason=reason or "A seat became free.")
+                     before=Status.WAITLISTED, after=Status.ENROLLED,
+                     reason=reason or "A seat became free.")
         result.promoted.append(link)
         free -= 1
     db.session.flush()
