@@ -27,10 +27,16 @@ DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session
+    # Shared store for rate limits (and, later, the job queue); in memory when unset.
+    "REDIS_URL": None,
+    # Failed attempts allowed before 429 (Flask-Limiter syntax; several limits with ";").
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute;20 per hour",
+    "LOGIN_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",
+    "REGISTER_LIMIT_PER_ADDRESS": "10 per minute;50 per hour",
 }
 
 # Read plain and with the FLASK_ prefix; the prefixed one wins (from_prefixed_env runs last).
-PLAIN_ENV = ("DATABASE_URL", "SECRET_KEY", "SQLALCHEMY_ECHO")
+PLAIN_ENV = ("DATABASE_URL", "SECRET_KEY", "SQLALCHEMY_ECHO", "REDIS_URL")
 
 
 class ConfigError(click.ClickException):

@@ -1,8 +1,12 @@
 """Friendly error pages in the site's layout; JSON for clients that ask for it."""
+import time
+
 from flask import Flask, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .auth.throttle import limiter
 from .extensions import db
 
 MESSAGES = {
@@ -11,6 +15,7 @@ MESSAGES = {
     404: "There is nothing at this address.",
     405: "That action is not allowed here.",
     413: "The upload is too large.",
+    429: "Too many attempts. Wait a little, then try again.",
     500: "Something went wrong on our side. Nothing was changed; please try again.",
 }
 
@@ -27,11 +32,24 @@ def error_response(status: int, message: str | None = None):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{round(seconds / 60)} minutes"
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
         return error_response(400, "Your form expired or was not sent from this site "
                                    "(missing or invalid CSRF token). Reload the page and try again.")
+
+    @app.errorhandler(RateLimitExceeded)
+    def _throttled(exc: RateLimitExceeded):
+        limit = limiter.current_limit
+        wait = max(int(limit.reset_at - time.time()), 1) if limit else 60
+        return error_response(429, f"Too many failed attempts from this account or address. "
+                                   f"Try again in {_duration(wait)}.")
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
         # An account disabled by staff is logged out at its next request, not at its next login.
         return user if user is not None and user.active else None
 
+    from . import throttle
     from .views import bp
 
+    throttle.init_app(app)
     app.register_blueprint(bp)

@@ -2,7 +2,7 @@
 from functools import cache
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import User, normalize_email
 from .forms import LoginForm, RegisterForm
 from .registration import EmailTaken, register_student
+from .throttle import limit_logins, limit_registrations
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -42,7 +43,15 @@ def home_for(user) -> str:
     return url_for("admin.index") if user.is_staff else url_for("catalog.index")
 
 
+def start_session(user, *, remember: bool = False) -> None:
+    """Log the user in with a fresh CSRF token: one taken before login is worth nothing after."""
+    session.pop("csrf_token", None)
+    g.pop("csrf_token", None)  # Flask-WTF keeps the request's signed token here
+    login_user(user, remember=remember)
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limit_registrations
 def register():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -56,7 +65,7 @@ def register():
             db.session.rollback()
             form.email.errors.append("An account with this email already exists. Log in instead.")
         else:
-            login_user(user)
+            start_session(user)
             flash(f"Welcome, {user.name}! Your student number is "
                   f"{user.student.student_number}.", "success")
             return redirect(url_for("catalog.index"), code=303)
@@ -64,6 +73,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limit_logins
 def login():
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
@@ -79,7 +89,7 @@ def login():
         elif not user.active:
             form.email.errors.append("This account is disabled. Contact the registrar.")
         else:
-            login_user(user, remember=form.remember.data)
+            start_session(user, remember=form.remember.data)
             flash(f"Logged in as {user.name}.", "success")
             return redirect(next_url or home_for(user), code=303)
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
