@@ -1,31 +1,46 @@
-"""Seats left and waitlist room for a course, as the catalog and the course page show them."""
+"""Seats left and waitlist room for a course, as the catalog and the course page show them.
+
+The comparisons with capacity are `SeatCount`'s (services.counts), the same ones the rules
+use: a page never says "seats left" where enrolling would say "full".
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..models import Course
+from ..services import SeatCount
 
 
 @dataclass(frozen=True)
 class Availability:
-    capacity: int
-    enrolled: int
-    waitlisted: int
-    waitlist_capacity: int
+    course: Course
+    count: SeatCount
+
+    @property
+    def capacity(self) -> int:
+        return self.course.capacity
+
+    @property
+    def waitlist_capacity(self) -> int:
+        return self.course.waitlist_capacity
+
+    @property
+    def enrolled(self) -> int:
+        return self.count.enrolled
+
+    @property
+    def waitlisted(self) -> int:
+        return self.count.waitlisted
 
     @property
     def seats_left(self) -> int:
-        return max(self.capacity - self.enrolled, 0)
-
-    @property
-    def waitlist_room(self) -> int:
-        return max(self.waitlist_capacity - self.waitlisted, 0)
+        return self.count.free_seats(self.course)
 
     @property
     def state(self) -> str:
         """'open', 'few' (a fifth or less of the seats left), 'waitlist' or 'full'."""
         if self.seats_left == 0:
-            return "waitlist" if self.waitlist_room else "full"
+            return "waitlist" if self.count.waitlist_has_room(self.course) else "full"
         if self.seats_left <= max(1, self.capacity // 5):
             return "few"
         return "open"
@@ -43,9 +58,3 @@ class Availability:
         if self.state == "waitlist":
             return "Full · waitlist"
         return f"{self.seats_left} of {self.capacity} left"
-
-
-def availability(course: Course, count) -> Availability:
-    """Combine a course with its `services.SeatCount`."""
-    return Availability(capacity=course.capacity, enrolled=count.enrolled,
-                        waitlisted=count.waitlisted, waitlist_capacity=course.waitlist_capacity)

@@ -1,51 +1,115 @@
-"""The catalog's filter form (GET, no CSRF) and the token-only form behind enroll / drop."""
+"""The catalog's filter form (GET, no CSRF), which the reports share, the page argument, and
+the token-only form behind enroll / drop."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask_wtf import FlaskForm
 from wtforms import Form, SearchField, SelectField
 from wtforms.validators import Length, Optional
 
 from ..fields import strip
+from ..models import Department, Term
 
 ALL = ""
+# A huge page number would overflow the database's integer in OFFSET; no list is this long.
+MAX_PAGE = 100_000
+
+
+def page_number(args) -> int:
+    """The `page` query argument as a number from 1 to MAX_PAGE (1 when it is not a number)."""
+    return min(max(args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+@dataclass(frozen=True)
+class CourseFilter:
+    """What the filter form chose: search text, a term and a department (None: every one)."""
+
+    q: str = ""
+    term: Term | None = None
+    department: Department | None = None
+    notes: tuple[str, ...] = ()  # each value that was asked for and ignored, and why
+
+    @property
+    def term_id(self) -> int | None:
+        return self.term.id if self.term else None
+
+    @property
+    def department_id(self) -> int | None:
+        return self.department.id if self.department else None
+
+    @property
+    def narrowed(self) -> bool:
+        """True when the search or a filter leaves courses out."""
+        return bool(self.q or self.term or self.department)
 
 
 class CatalogFilterForm(Form):
-    """Search and filters read from the query string; unknown values are reported, not used."""
+    """Search and filters read from the query string; unknown values are reported, not used.
+
+    The catalog and the reports share it. In the catalog no term means every term; a subclass
+    may choose another term for that (`fallback_term`) and word its notes its own way.
+    """
 
     class Meta:
         csrf = False
+
+    ALL_TERMS = ALL  # the term select's value for every term
+    UNKNOWN_TERM = "There is no term “{}”; showing all terms."
+    UNKNOWN_DEPARTMENT = "There is no department “{}”; showing all departments."
 
     q = SearchField("Search", filters=[strip], validators=[Optional(), Length(max=100)],
                     render_kw={"placeholder": "Course code or title"})
     term = SelectField("Term", default=ALL, filters=[strip])
     department = SelectField("Department", default=ALL, filters=[strip])
 
-    def __init__(self, formdata, terms, departments):
+    def __init__(self, formdata, terms: list[Term], departments: list[Department]):
         super().__init__(formdata)
-        self.term.choices = [(ALL, "All terms")] + [(t.code, t.name or t.code) for t in terms]
+        self.terms, self.departments = terms, departments
+        self.term.choices = [(self.ALL_TERMS, "All terms")] + [
+            (t.code, self.term_label(t)) for t in terms
+        ]
         self.department.choices = [(ALL, "All departments")] + [
             (d.code, f"{d.code} — {d.name}") for d in departments
         ]
 
-    def cleaned(self) -> tuple[str, str, str, list[str]]:
-        """(q, term code, department code, notes): each invalid value is dropped with a note."""
+    @staticmethod
+    def term_label(term: Term) -> str:
+        return term.name or term.code
+
+    def fallback_term(self) -> str:
+        """The term value used when no term, or one that does not exist, is asked for."""
+        return self.ALL_TERMS
+
+    def cleaned(self) -> CourseFilter:
+        """The chosen search and filters; each invalid value is dropped with a note."""
+        if not self.term.data:
+            self.term.data = self.fallback_term()
         self.validate()
         notes = []
         q = self.q.data or ""
         if self.q.errors:
             notes.append("The search text is too long (at most 100 characters); it was ignored.")
             q = ""
-        term = self.term.data or ALL
         if self.term.errors:
-            notes.append(f"There is no term “{term[:40]}”; showing all terms.")
-            term = self.term.data = ALL
-        department = self.department.data or ALL
+            notes.append(self.UNKNOWN_TERM.format(self.term.data[:40]))
+            self.term.data = self.fallback_term()
         if self.department.errors:
-            notes.append(f"There is no department “{department[:40]}”; showing all "
-                         "departments.")
-            department = self.department.data = ALL
-        return q, term, department, notes
+            notes.append(self.UNKNOWN_DEPARTMENT.format(self.department.data[:40]))
+            self.department.data = ALL
+        term = None if self.term.data == self.ALL_TERMS else _by_code(self.terms, self.term.data)
+        return CourseFilter(q, term, _by_code(self.departments, self.department.data),
+                            tuple(notes))
+
+    def args(self, **extra) -> dict:
+        """Query-string arguments that keep the chosen filters, for links (pages, downloads)."""
+        values = {name: self[name].data for name in ("q", "term", "department")}
+        values.update(extra)
+        return {name: value for name, value in values.items() if value}
+
+
+def _by_code(items, code: str):
+    return next((item for item in items if item.code == code), None)
 
 
 class CourseActionForm(FlaskForm):

@@ -1,59 +1,90 @@
-"""What the catalog and course pages read, each in a fixed number of queries."""
+"""What the catalog and course pages read, each in a fixed number of queries.
+
+The reports read through here too: one course for a page (`course_or_404`), the filter
+choices and the filter conditions are the same for both.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import abort
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .. import services
 from ..extensions import db
-from ..models import Course, Department, Enrollment, Status, Student, Term
-from .availability import Availability, availability
+from ..models import Course, Department, Enrollment, Status, Student, Term, parse_id
+from .availability import Availability
+from .forms import CourseFilter
+
+# What a page about one course shows with it, for `course_or_404`: every such page its term
+# and department (the rosters, say), the course page its prerequisites as well.
+COURSE_PAGE = (joinedload(Course.term), joinedload(Course.department))
+COURSE_DETAILS = (*COURSE_PAGE, selectinload(Course.prerequisites))
+
+
+def course_or_404(course_id: int, *options) -> Course:
+    """The course a page or an action is about, loaded with the eager-load `options` the page
+    needs (`COURSE_PAGE`, say) in one query (plus one per `selectinload`), or a 404.
+
+    An id beyond the INTEGER range cannot exist, and PostgreSQL would refuse the query: 404
+    without asking. The routes' converters stop such ids already; this keeps any caller safe.
+    """
+    if parse_id(course_id) is None:
+        abort(404)
+    # A statement, not `db.get_or_404`: `session.get` of a course already in the session
+    # would skip the eager loads and lazy-load the term and department one by one.
+    return db.one_or_404(select(Course).where(Course.id == course_id).options(*options))
+
+
+def all_terms() -> list[Term]:
+    """Every term, in `Term.display_order` (the newest first): one query."""
+    return list(db.session.scalars(select(Term).order_by(*Term.display_order())))
+
+
+def all_departments() -> list[Department]:
+    """Every department, by code: one query."""
+    return list(db.session.scalars(select(Department).order_by(Department.code)))
 
 
 def filter_choices() -> tuple[list[Term], list[Department]]:
-    """Terms (latest first) and departments for the catalog's selects: two queries."""
-    terms = list(db.session.scalars(select(Term).order_by(Term.classes_start.desc(), Term.code)))
-    departments = list(db.session.scalars(select(Department).order_by(Department.code)))
-    return terms, departments
+    """Terms and departments for the filter selects: two queries."""
+    return all_terms(), all_departments()
 
 
-def search_courses(*, q: str, term_code: str, department_code: str, page: int,
-                   per_page: int) -> Pagination:
+def course_conditions(q: str = "", term_id: int | None = None,
+                      department_id: int | None = None) -> list:
+    """WHERE conditions on Course: code or title contains `q` (wildcards taken literally),
+    in the term, in the department; an empty value leaves that condition out."""
+    conditions = []
+    if q:
+        conditions.append(or_(Course.code.icontains(q, autoescape=True),
+                              Course.title.icontains(q, autoescape=True)))
+    if term_id is not None:
+        conditions.append(Course.term_id == term_id)
+    if department_id is not None:
+        conditions.append(Course.department_id == department_id)
+    return conditions
+
+
+def search_courses(chosen: CourseFilter, *, page: int, per_page: int) -> Pagination:
     """One page of matching courses with their term and department (a count and a select)."""
     stmt = (
         select(Course)
         .join(Course.term)
         .join(Course.department)
         .options(contains_eager(Course.term), contains_eager(Course.department))
+        .where(*course_conditions(chosen.q, chosen.term_id, chosen.department_id))
+        .order_by(*Term.display_order(), Course.code, Course.id)
     )
-    if q:
-        stmt = stmt.where(or_(Course.code.icontains(q, autoescape=True),
-                              Course.title.icontains(q, autoescape=True)))
-    if term_code:
-        stmt = stmt.where(Term.code == term_code)
-    if department_code:
-        stmt = stmt.where(Department.code == department_code)
-    stmt = stmt.order_by(Term.classes_start.desc(), Term.code, Course.code, Course.id)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
 def availabilities(courses: list[Course]) -> dict[int, Availability]:
     """Seats and waitlist per course id, in one aggregate query."""
     counts = services.seat_counts(c.id for c in courses)
-    return {c.id: availability(c, counts[c.id]) for c in courses}
-
-
-def load_course(course_id: int) -> Course | None:
-    """A course with its term, department and prerequisites (two queries)."""
-    return db.session.scalar(
-        select(Course)
-        .options(joinedload(Course.term), joinedload(Course.department),
-                 selectinload(Course.prerequisites))
-        .where(Course.id == course_id)
-    )
+    return {c.id: Availability(c, counts[c.id]) for c in courses}
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,12 @@ from .. import clock, services
 from ..auth.access import student_required
 from ..database import write_transaction
 from ..extensions import db, login_manager
-from ..models import MAX_ID, Course, Status
+from ..models import MAX_ID, Status
 from . import queries
-from .forms import CatalogFilterForm, CourseActionForm
+from .forms import CatalogFilterForm, CourseActionForm, page_number
 from .messages import drop_message, enroll_message, refusal_message
 
 bp = Blueprint("catalog", __name__)
-MAX_PAGE = 100_000
 # Ids beyond a 32-bit integer cannot exist (PostgreSQL would refuse the query): 404 by routing.
 COURSE_ID = f"<int(max={MAX_ID}):course_id>"
 
@@ -42,36 +41,28 @@ def index():
     """The catalog: search and filters from the query string, one page of courses with seats."""
     terms, departments = queries.filter_choices()
     form = CatalogFilterForm(request.args, terms, departments)
-    q, term_code, department_code, notes = form.cleaned()
-    # Clamped: a huge page number would overflow the database's integer in OFFSET.
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    pagination = queries.search_courses(
-        q=q, term_code=term_code, department_code=department_code, page=page,
-        per_page=current_app.config["CATALOG_PAGE_SIZE"],
-    )
+    chosen = form.cleaned()
+    page = page_number(request.args)
+    pagination = queries.search_courses(chosen, page=page,
+                                        per_page=current_app.config["CATALOG_PAGE_SIZE"])
     if page > 1 and not pagination.items and pagination.total:
         # A page past the end (an old bookmark, a hand-edited URL): go to the last one.
         return redirect(_catalog_url(form, pagination.pages))
     return render_template(
-        "catalog/index.html", form=form, pagination=pagination, notes=notes,
+        "catalog/index.html", form=form, pagination=pagination, notes=chosen.notes,
         seats=queries.availabilities(pagination.items), page_url=lambda p: _catalog_url(form, p),
-        filtered=bool(q or term_code or department_code),
+        filtered=chosen.narrowed,
     )
 
 
 def _catalog_url(form: CatalogFilterForm, page: int) -> str:
-    args = {name: form[name].data for name in ("q", "term", "department") if form[name].data}
-    if page > 1:
-        args["page"] = page
-    return url_for("catalog.index", **args)
+    return url_for("catalog.index", **form.args(page=page if page > 1 else None))
 
 
 @bp.get(f"/courses/{COURSE_ID}")
 def course(course_id: int):
     """A course with the viewer's status, the one action that applies, or why it does not."""
-    course = queries.load_course(course_id)
-    if course is None:
-        abort(404)
+    course = queries.course_or_404(course_id, *queries.COURSE_DETAILS)
     now = clock.now()
     seats = queries.availabilities([course])[course.id]
     student = current_user.student if current_user.is_authenticated else None
@@ -104,13 +95,6 @@ def course_action(view):
     return wrapped
 
 
-def _load_for_action(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
-    return course
-
-
 def _back_to(course_id: int):
     return redirect(url_for("catalog.course", course_id=course_id), code=303)
 
@@ -121,7 +105,8 @@ def _act(course_id: int, verb: str, change) -> Response:
     `change(student, course, label)` runs inside the write transaction and returns the
     success message; a refusal is flashed with every reason, and nothing changes.
     """
-    course = _load_for_action(course_id)
+    # Nothing else to load: the write transaction reloads the course, locked, with its term.
+    course = queries.course_or_404(course_id)
     label = f"{course.code} {course.title}"
     try:
         with write_transaction(db.session):

@@ -63,6 +63,13 @@ class Term(db.Model):
     # One-to-many; a term with courses cannot be deleted (FK RESTRICT), nothing cascades.
     courses: Mapped[list[Course]] = relationship(back_populates="term", passive_deletes="all")
 
+    @classmethod
+    def display_order(cls) -> tuple:
+        """The one order of terms wherever they are listed (filters, the catalog, reports,
+        schedules): the newest first, by when enrollment opens, then by code.
+        Use as `order_by(*Term.display_order())`."""
+        return (cls.enrollment_opens.desc(), cls.code)
+
     def window_state(self, now: datetime) -> str:
         """'not_open', 'open' or 'closed'; both ends of the window are included."""
         if now < self.enrollment_opens:

@@ -1,7 +1,10 @@
 """The queries behind the reports: rosters, course statistics, the audit timeline, a student.
 
 Each report page runs a fixed number of these, whatever the size of the data: rows are read
-as plain columns (no ORM objects per row) and counted with SQL aggregates.
+as plain columns (no ORM objects per row) and counted with SQL aggregates. What the reports
+share with the rest of the site is read through there: a course for a page and the filters
+(`catalog.queries`), the status counts (`services.counts.STATUS_COUNTS`), a student's
+history (`services.history_for_student`).
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import (
     Date,
     DateTime,
+    Select,
     String,
     and_,
     bindparam,
@@ -22,8 +26,10 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import Bundle, aliased, joinedload
 
+from ..catalog.forms import CourseFilter
+from ..catalog.queries import COURSE_PAGE, course_conditions
 from ..extensions import db
 from ..models import (
     Course,
@@ -35,6 +41,7 @@ from ..models import (
     Term,
     User,
 )
+from ..services.counts import STATUS_COUNTS
 
 ROSTER_CHUNK = 1000
 
@@ -55,14 +62,6 @@ class RosterRow(NamedTuple):
     student_id: int  # not exported; links the printable roster to the student report
 
 
-def load_course(course_id: int) -> Course | None:
-    """The course with its term and department (one query), or None."""
-    return db.session.scalar(
-        select(Course).where(Course.id == course_id)
-        .options(joinedload(Course.term), joinedload(Course.department))
-    )
-
-
 def find_course(term_code: str, course_code: str) -> tuple[Term | None, Course | None]:
     """Look a course up by term code and course code (for the command line)."""
     term = db.session.scalar(select(Term).where(Term.code == term_code))
@@ -70,7 +69,7 @@ def find_course(term_code: str, course_code: str) -> tuple[Term | None, Course |
         return None, None
     course = db.session.scalar(
         select(Course).where(Course.term_id == term.id, Course.code == course_code)
-        .options(joinedload(Course.term), joinedload(Course.department))
+        .options(*COURSE_PAGE)
     )
     return term, course
 
@@ -166,66 +165,61 @@ class Totals:
         return self.enrolled / self.capacity if self.capacity else None
 
 
-def _counts():
-    """Per-course counts of enrolled, waitlisted and completed links (a subquery)."""
-    return (
-        select(
-            Enrollment.course_id.label("course_id"),
-            func.count(case((Enrollment.status == Status.ENROLLED, 1))).label("enrolled"),
-            func.count(case((Enrollment.status == Status.WAITLISTED, 1))).label("waitlisted"),
-            func.count(case((Enrollment.status == Status.COMPLETED, 1))).label("completed"),
-        )
-        .group_by(Enrollment.course_id)
-        .subquery("counts")
-    )
+class _CourseStats(Bundle):
+    """A row as one CourseStat. `db.paginate` keeps the first column of each row, and a
+    bundle is a single column: so the page's rows and their counts come in one query."""
+
+    def create_row_processor(self, query, procs, labels):
+        def make(row):
+            return CourseStat(*(proc(row) for proc in procs))
+
+        return make
 
 
-def _course_filter(term_id: int | None, department_id: int | None) -> list:
-    conditions = []
-    if term_id is not None:
-        conditions.append(Course.term_id == term_id)
-    if department_id is not None:
-        conditions.append(Course.department_id == department_id)
-    return conditions
+def _matching(chosen: CourseFilter) -> list:
+    return course_conditions(chosen.q, chosen.term_id, chosen.department_id)
 
 
-def course_stats(term_id: int | None, department_id: int | None = None, *, order: str = "fill",
-                 limit: int | None = None, offset: int = 0) -> list[CourseStat]:
-    """Capacity and seat counts per course, fullest first (`order="fill"`) or by code."""
-    counts = _counts()
-    enrolled = func.coalesce(counts.c.enrolled, 0)
+def course_stats_statement(chosen: CourseFilter, *, fullest_first: bool = True) -> Select:
+    """Capacity and seat counts of the matching courses, the fullest first or else by term
+    (`Term.display_order`), department and code: each row one CourseStat, for
+    `db.paginate` (or `db.session.scalars`)."""
+    counts = STATUS_COUNTS.c
+    enrolled = func.coalesce(counts.enrolled, 0)
     fill = enrolled * 1.0 / func.nullif(Course.capacity, 0)
-    if order == "fill":
-        ordering = [fill.desc().nulls_last(), Term.code, Department.code, Course.code, Course.id]
-    else:
-        ordering = [Term.code, Department.code, Course.code, Course.id]
-    stmt = (
-        select(Course.id, Term.code, Department.code, Course.code, Course.title,
-               Course.instructor, Course.capacity, Course.waitlist_capacity, enrolled,
-               func.coalesce(counts.c.waitlisted, 0), func.coalesce(counts.c.completed, 0))
+    ordering = [*Term.display_order(), Department.code, Course.code, Course.id]
+    if fullest_first:
+        ordering.insert(0, fill.desc().nulls_last())
+    return (
+        select(_CourseStats(
+            "stat", Course.id, Term.code, Department.code, Course.code, Course.title,
+            Course.instructor, Course.capacity, Course.waitlist_capacity, enrolled,
+            func.coalesce(counts.waitlisted, 0), func.coalesce(counts.completed, 0)))
+        .select_from(Course)
         .join(Term, Term.id == Course.term_id)
         .join(Department, Department.id == Course.department_id)
-        .outerjoin(counts, counts.c.course_id == Course.id)
-        .where(*_course_filter(term_id, department_id))
+        .outerjoin(STATUS_COUNTS, counts.course_id == Course.id)
+        .where(*_matching(chosen))
         .order_by(*ordering)
-        .offset(offset)
     )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [CourseStat(*row) for row in db.session.execute(stmt)]
 
 
-def department_totals(term_id: int | None, department_id: int | None = None) -> list[Totals]:
+def course_stats(chosen: CourseFilter) -> list[CourseStat]:
+    """Every matching course's statistics, fullest first (for the CSV file)."""
+    return list(db.session.scalars(course_stats_statement(chosen)))
+
+
+def department_totals(chosen: CourseFilter) -> list[Totals]:
     """Courses, capacity, enrolled and waitlisted per department (one query), by code."""
-    counts = _counts()
+    counts = STATUS_COUNTS.c
     stmt = (
         select(Department.code, func.count(Course.id), func.coalesce(func.sum(Course.capacity), 0),
-               func.coalesce(func.sum(counts.c.enrolled), 0),
-               func.coalesce(func.sum(counts.c.waitlisted), 0))
+               func.coalesce(func.sum(counts.enrolled), 0),
+               func.coalesce(func.sum(counts.waitlisted), 0))
         .select_from(Course)
         .join(Department, Department.id == Course.department_id)
-        .outerjoin(counts, counts.c.course_id == Course.id)
-        .where(*_course_filter(term_id, department_id))
+        .outerjoin(STATUS_COUNTS, counts.course_id == Course.id)
+        .where(*_matching(chosen))
         .group_by(Department.code)
         .order_by(Department.code)
     )
@@ -238,23 +232,6 @@ def grand_total(parts: list[Totals]) -> Totals:
     return Totals("All departments", sum(p.courses for p in parts),
                   sum(p.capacity for p in parts), sum(p.enrolled for p in parts),
                   sum(p.waitlisted for p in parts))
-
-
-def all_terms() -> list[Term]:
-    """Every term, the latest first."""
-    return list(db.session.scalars(select(Term).order_by(Term.enrollment_opens.desc(), Term.code)))
-
-
-def all_departments() -> list[Department]:
-    return list(db.session.scalars(select(Department).order_by(Department.code)))
-
-
-def default_term(terms: list[Term], now: datetime) -> Term | None:
-    """The term whose enrollment opened last (the current one), else the next to open."""
-    opened = [t for t in terms if t.enrollment_opens <= now]
-    if opened:
-        return opened[0]
-    return terms[-1] if terms else None
 
 
 def _net_enrolled_delta():
@@ -276,13 +253,14 @@ class DayCount:
     total: int
 
 
-def enrolled_over_time(term_id: int, department_id: int | None = None) -> list[DayCount]:
+def enrolled_over_time(term_id: int, department_id: int | None = None,
+                       q: str = "") -> list[DayCount]:
     """Net enrolled seats at the end of each day with audit events (UTC days), one query."""
     day = func.date(EnrollmentEvent.at, type_=Date)
     stmt = (
         select(day, func.sum(_net_enrolled_delta()))
         .join(Course, Course.id == EnrollmentEvent.course_id)
-        .where(*_course_filter(term_id, department_id))
+        .where(*course_conditions(q, term_id, department_id))
         .group_by(day)
         .order_by(day)
     )
@@ -293,13 +271,6 @@ def enrolled_over_time(term_id: int, department_id: int | None = None) -> list[D
         total += int(change or 0)
         series.append(DayCount(when, int(change or 0), total))
     return series
-
-
-def load_student(student_id: int) -> Student | None:
-    """The student with the login identity (one query), or None."""
-    return db.session.scalar(
-        select(Student).where(Student.id == student_id).options(joinedload(Student.user))
-    )
 
 
 def student_links(student_id: int) -> list[Enrollment]:
@@ -317,14 +288,5 @@ def student_links(student_id: int) -> list[Enrollment]:
         .where(Enrollment.student_id == student_id)
         .options(joinedload(Enrollment.course).joinedload(Course.term),
                  joinedload(Enrollment.course).joinedload(Course.department))
-        .order_by(Term.enrollment_opens.desc(), status_rank, Course.code)
-    ))
-
-
-def student_history(student_id: int) -> list[EnrollmentEvent]:
-    """The student's audit events, oldest first, with the acting user (one query)."""
-    return list(db.session.scalars(
-        select(EnrollmentEvent).where(EnrollmentEvent.student_id == student_id)
-        .options(joinedload(EnrollmentEvent.actor))
-        .order_by(EnrollmentEvent.at, EnrollmentEvent.id)
+        .order_by(*Term.display_order(), status_rank, Course.code)
     ))

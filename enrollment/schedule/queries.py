@@ -1,11 +1,14 @@
-"""A student's courses grouped the way the schedule shows them, in two queries."""
+"""A student's courses grouped the way the schedule shows them, in two queries.
+
+Terms, and the completed courses, come in `Term.display_order` (the newest first).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import time
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from .. import services
 from ..extensions import db
@@ -43,13 +46,16 @@ def student_schedule(student: Student) -> StudentSchedule:
     """The student's links with courses and terms (one query) and waitlist positions (one)."""
     links = db.session.scalars(
         select(Enrollment)
-        .options(joinedload(Enrollment.course).joinedload(Course.term))
+        .join(Enrollment.course)
+        .join(Course.term)
+        .options(contains_eager(Enrollment.course).contains_eager(Course.term))
         .where(Enrollment.student_id == student.id)
+        .order_by(*Term.display_order(), Course.code)
     ).all()
     waitlisted_ids = [link.course_id for link in links if link.status == Status.WAITLISTED]
     positions = services.waitlist_positions(waitlisted_ids)
 
-    terms: dict[int, TermSchedule] = {}
+    terms: dict[int, TermSchedule] = {}  # in the links' order: the terms' display order
     completed = []
     for link in links:
         course = link.course
@@ -63,11 +69,8 @@ def student_schedule(student: Student) -> StudentSchedule:
             term.waitlisted.append((course, positions.get((student.id, course.id))))
 
     for term in terms.values():
-        term.enrolled.sort(key=_meeting_order)
-        term.waitlisted.sort(key=lambda pair: pair[0].code)
-    completed.sort(key=lambda pair: (pair[0].term.classes_start, pair[0].code), reverse=True)
-    ordered = sorted(terms.values(), key=lambda t: (t.term.classes_start, t.term.code))
-    return StudentSchedule(ordered, completed)
+        term.enrolled.sort(key=_meeting_order)  # the waitlist stays in code order
+    return StudentSchedule(list(terms.values()), completed)
 
 
 def _meeting_order(course: Course) -> tuple:
