@@ -13,7 +13,7 @@ from ..records import CourseFields
 from ..services import Override
 from .base import StaffModelView
 from .loaders import CourseLoader, StudentLoader
-from .records import record_form
+from .records import RecordFormMixin
 from .roster import RosterFormMixin, RosterRefused
 
 
@@ -34,7 +34,7 @@ def _roster_link(view, context, model, name):
                                                             course_id=model.id))
 
 
-class CourseView(RosterFormMixin, StaffModelView):
+class CourseView(RosterFormMixin, RecordFormMixin, StaffModelView):
     link_field = "students"
     link_loader = StudentLoader("students")
     link_description = ("Type a name, email or student number. Added students are enrolled "
@@ -66,7 +66,7 @@ class CourseView(RosterFormMixin, StaffModelView):
 
     # The course's own fields come from `records.CourseFields` (as in the CSV import); the
     # scaffolded ones are its references. The rules set the order on the page.
-    form_base_class = record_form(CourseFields)
+    record_fields = CourseFields
     form_columns = ["term", "department", "prerequisites", "students"]
     form_create_rules = form_edit_rules = (
         "term", "department", "code", "title", "description", "credits", "capacity",

@@ -22,11 +22,22 @@ def record_form(fields: type[Form]) -> type[BaseForm]:
 class RecordFormMixin:
     """For a model view whose form carries a record kind's fields.
 
+    `record_fields` (a form of `enrollment.records`) joins the form Flask-Admin scaffolds for
+    the view's `form_columns` (its references); a view without references sets
+    `form = record_form(...)` instead. Not `form_base_class`: Flask-Admin builds its delete and
+    action forms on that class too, which would then ask for a course's fields.
     `unique_fields` maps a column that must be unique on its own to the message shown when
     another row has the value (checked before the save; the database refuses a race past it).
     """
 
+    record_fields: type[Form] | None = None
     unique_fields: dict[str, str] = {}
+
+    def scaffold_form(self):
+        scaffolded = super().scaffold_form()
+        if self.record_fields is None:
+            return scaffolded
+        return type(scaffolded.__name__, (scaffolded, self.record_fields), {})
 
     def validate_form(self, form) -> bool:
         ok = super().validate_form(form)

@@ -23,7 +23,7 @@ from .base import StaffModelView
 from .bulk import BulkActionsMixin, BulkOp, int_ids
 from .forms import COURSE_LOOKUP, BulkEnrollForm, overrides_of
 from .loaders import CourseLoader
-from .records import RecordFormMixin, record_form
+from .records import RecordFormMixin
 from .roster import RosterFormMixin, RosterRefused
 
 
@@ -56,7 +56,7 @@ class StudentView(BulkActionsMixin, RosterFormMixin, RecordFormMixin, StaffModel
 
     # The student's own fields (name and email live on the login) come from
     # `records.StudentFields`, as in the CSV import; the rules set the order on the page.
-    form_base_class = record_form(StudentFields)
+    record_fields = StudentFields
     form_columns = ["courses"]
     form_create_rules = form_edit_rules = (
         "student_number", "name", "email", "program", "max_credits", "courses", "overrides",
