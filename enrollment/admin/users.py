@@ -4,17 +4,28 @@ from __future__ import annotations
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
-from wtforms import EmailField, PasswordField
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms import PasswordField
+from wtforms.validators import Optional
 
 from ..auth.passwords import password_problem
 from ..extensions import db
-from ..fields import strip, strip_nul
-from ..models import Enrollment, Student, User, normalize_email
-from .base import StaffModelView, editing_id, flash_outcome, time_filters
+from ..fields import strip_nul
+from ..models import Enrollment, Student, User
+from ..records import UserFields
+from .base import StaffModelView, flash_outcome, time_filters
+from .records import RecordFormMixin
 
 
-class UserView(StaffModelView):
+class AccountRefused(Exception):
+    """A change to an account that the admin refuses; `.code` is stable, `.message` is shown."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class UserView(RecordFormMixin, StaffModelView):
     column_list = ["email", "name", "role", "active", "student.student_number", "created_at"]
     column_labels = {"student.student_number": "Student number", "created_at": "Created"}
     column_exclude_list = ["password_hash"]
@@ -26,18 +37,17 @@ class UserView(StaffModelView):
     column_filters = ["role", "active", *time_filters(User.created_at, "Created")]
     column_details_exclude_list = ["password_hash"]
 
-    form_columns = ["email", "name", "role", "active", "new_password"]
-    form_excluded_columns = ["password_hash", "student", "created_at"]
-    form_overrides = {"email": EmailField}
+    # Email and name come from `records.UserFields` (as in the student import and
+    # create-staff); the role and the active flag are scaffolded. The rules set the order.
+    record_fields = UserFields
+    form_columns = ["role", "active", "new_password"]
+    form_create_rules = form_edit_rules = ("email", "name", "role", "active", "new_password")
+    unique_fields = {"email": "Another account already uses this email."}
     form_extra_fields = {
         "new_password": PasswordField(
             "New password", validators=[Optional()], filters=[strip_nul],
             description="Leave empty to keep the current password. Required for a new "
                         "account that should be able to log in."),
-    }
-    form_args = {
-        "email": {"validators": [InputRequired(), Email(), Length(max=254)], "filters": [strip]},
-        "name": {"validators": [InputRequired(), Length(max=120)], "filters": [strip]},
     }
 
     def get_query(self):
@@ -51,25 +61,20 @@ class UserView(StaffModelView):
             if problem:
                 field.errors = [*field.errors, problem]
                 ok = False
-        email = getattr(form, "email", None)
-        if email is not None and email.data and not email.errors:
-            owner = db.session.scalar(select(User.id).where(
-                User.email == normalize_email(email.data)))
-            if owner is not None and owner != editing_id():
-                email.errors = [*email.errors, "Another account already uses this email."]
-                ok = False
         return ok
 
     def on_model_change(self, form, model, is_created):
+        if model.id == current_user.id and (not model.active or not model.is_staff):
+            # Locking yourself out of the admin is never what was meant. Flask-Admin rolls the
+            # populated form back and shows the message (handle_view_exception).
+            raise AccountRefused("own_account",
+                                 "You cannot remove your own staff role or deactivate yourself.")
         if form.new_password.data:
             model.set_password(form.new_password.data)
-        if model.id == current_user.id and (not model.active or not model.is_staff):
-            # Locking yourself out of the admin is never what was meant.
-            raise ValueError("You cannot remove your own staff role or deactivate yourself.")
 
     def handle_view_exception(self, exc):
-        if isinstance(exc, ValueError):
-            flash_outcome(str(exc), "danger")
+        if isinstance(exc, AccountRefused):
+            flash_outcome(exc.message, "danger")
             return True
         return super().handle_view_exception(exc)
 
