@@ -1,8 +1,6 @@
 """Helpers shared by the admin tests (tests/test_admin_*.py)."""
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import insert, select
 
@@ -32,18 +30,6 @@ def links() -> dict[tuple[int, int], str]:
 
 def events() -> list[EnrollmentEvent]:
     return list(db.session.scalars(select(EnrollmentEvent).order_by(EnrollmentEvent.id)))
-
-
-def messages(html: str) -> list[str]:
-    """The text of each alert box on a page (flash messages), without the close button."""
-    boxes = re.findall(r'<div class="alert[^"]*"[^>]*>(.*?)</div>', html, re.S)
-    return [re.sub(r"\s+", " ", re.sub(r"<button.*?</button>|<[^>]+>", "", m, flags=re.S)).strip()
-            for m in boxes]
-
-
-def flashes(html: str) -> str:
-    """The text of the alert boxes on a page (flash messages), joined."""
-    return " | ".join(messages(html))
 
 
 def course_form(course, **overrides) -> dict:

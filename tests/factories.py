@@ -5,10 +5,21 @@ import functools
 import itertools
 from datetime import UTC, date, datetime, time
 
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from enrollment.extensions import db
-from enrollment.models import Course, Department, Role, Student, Term, User
+from enrollment.models import (
+    Course,
+    Department,
+    Enrollment,
+    Role,
+    Source,
+    Status,
+    Student,
+    Term,
+    User,
+)
 
 # The frozen "now" of the test suite: term 2027SP's enrollment window is open.
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
@@ -116,3 +127,31 @@ def make_staff(**overrides) -> User:
     overrides.setdefault("role", Role.STAFF)
     overrides.setdefault("name", "Registrar Staff")
     return make_user(**overrides)
+
+
+def make_enrollment(**overrides) -> Enrollment:
+    """A row of `enrollments` written as it is, past the rules (no capacity check, no audit
+    event): for tests of the model and the database constraints. Set enrollments up through
+    `enrollment.services` (tests/web_helpers.py) when the rules matter.
+
+    A waitlisted row goes to the end of its course's waitlist unless `waitlist_seq` is given;
+    a completed one gets grade "A"; `at` sets all three timestamps (default: `NOW`).
+    """
+    if "student" not in overrides and "student_id" not in overrides:
+        overrides["student"] = make_student()
+    if "course" not in overrides and "course_id" not in overrides:
+        overrides["course"] = make_course()
+    moment = overrides.pop("at", NOW)
+    status = Status(overrides.setdefault("status", Status.ENROLLED))
+    if status is Status.WAITLISTED and "waitlist_seq" not in overrides:
+        course_id = overrides.get("course_id") or overrides["course"].id
+        last = db.session.scalar(select(func.max(Enrollment.waitlist_seq))
+                                 .where(Enrollment.course_id == course_id))
+        overrides["waitlist_seq"] = (last or 0) + 1
+    values = {"source": Source.SELF, "grade": "A" if status is Status.COMPLETED else None,
+              "created_at": moment, "status_changed_at": moment, "updated_at": moment}
+    values.update(overrides)
+    enrollment = Enrollment(**values)
+    db.session.add(enrollment)
+    db.session.flush()
+    return enrollment

@@ -11,8 +11,9 @@ from enrollment import services
 from enrollment.database import write_transaction
 from enrollment.extensions import db
 from enrollment.models import Action, Source
-from tests.admin_support import events, flashes, links, staff_client_fixture, staff_fixture  # noqa: F401
+from tests.admin_support import events, links, staff_client_fixture, staff_fixture  # noqa: F401
 from tests.factories import NOW
+from tests.web_helpers import flashes
 
 
 def _enroll(student, course, staff):
@@ -61,13 +62,14 @@ def test_status_filters_by_the_stored_word_and_refuse_unknown_ones(staff_client,
         html = page.get_data(as_text=True)
         return {n for n in ("Alice Enrolled", "Bob Waiting") if n in html}, flashes(html)
 
-    assert names("flt0_status_equals=waitlisted") == ({"Bob Waiting"}, "")
-    assert names("flt0_status_not_equal=waitlisted") == ({"Alice Enrolled"}, "")
+    assert names("flt0_status_equals=waitlisted") == ({"Bob Waiting"}, [])
+    assert names("flt0_status_not_equal=waitlisted") == ({"Alice Enrolled"}, [])
     assert names("flt0_status_in_list=enrolled,waitlisted")[0] == {"Alice Enrolled",
                                                                    "Bob Waiting"}
     assert names("flt0_source_equals=staff")[0] == {"Alice Enrolled", "Bob Waiting"}
-    shown, message = names("flt0_status_equals=WAITLISTED")
-    assert shown == {"Alice Enrolled", "Bob Waiting"} and "Invalid Filter Value" in message
+    shown, messages = names("flt0_status_equals=WAITLISTED")
+    assert shown == {"Alice Enrolled", "Bob Waiting"}
+    assert any("Invalid Filter Value" in m for m in messages)
 
 
 def test_filter_names_are_unique_in_every_view(app):
@@ -104,12 +106,12 @@ def test_bulk_drop_after_the_deadline_needs_the_override(app, staff_client, rost
     ids = [_key(first, course), _key(second, course)]
     page = staff_client.post("/admin/enrollment/bulk/drop/", data={"rowid": ids},
                              follow_redirects=True).get_data(as_text=True)
-    assert "2 of 2 not done" in flashes(page) and "drop deadline" in flashes(page)
+    assert any("2 of 2 not done" in m and "drop deadline" in m for m in flashes(page))
     assert len(links()) == 2
     page = staff_client.post("/admin/enrollment/bulk/drop/", data={
         "rowid": ids, "overrides": "deadline", "reason": "Medical leave"},
         follow_redirects=True).get_data(as_text=True)
-    assert "2 of 2 done" in flashes(page)
+    assert any("2 of 2 done" in m for m in flashes(page))
     assert links() == {}
 
 
@@ -120,11 +122,11 @@ def test_bulk_promote_needs_a_reason_and_capacity_override(staff_client, roster)
                              data={"rowid": ids}).status_code == 400
     page = staff_client.post("/admin/enrollment/bulk/promote/", data={
         "rowid": ids, "reason": "Advisor"}, follow_redirects=True).get_data(as_text=True)
-    assert "1 of 1 not done" in flashes(page)
+    assert any("1 of 1 not done" in m for m in flashes(page))
     page = staff_client.post("/admin/enrollment/bulk/promote/", data={
         "rowid": ids, "reason": "Advisor", "overrides": "capacity"},
         follow_redirects=True).get_data(as_text=True)
-    assert "1 of 1 done (1 promoted)" in flashes(page)
+    assert any("1 of 1 done (1 promoted)" in m for m in flashes(page))
     assert links()[(second.id, course.id)] == "enrolled"
 
 
@@ -138,7 +140,7 @@ def test_bulk_move_and_complete(staff_client, roster, make_course):
     page = staff_client.post("/admin/enrollment/bulk/move/", data={
         "rowid": [_key(first, course)], "course": target.id},
         follow_redirects=True).get_data(as_text=True)
-    assert "1 of 1 done" in flashes(page)
+    assert any("1 of 1 done" in m for m in flashes(page))
     assert links() == {(first.id, target.id): "enrolled", (second.id, course.id): "enrolled"}
 
     page = staff_client.post("/admin/enrollment/bulk/complete/", data={

@@ -187,3 +187,18 @@ def test_catalog_runs_a_fixed_number_of_queries(client, login, count_queries, ma
         assert len(codes(client.get("/courses?term=2027SP").text)) == 1000
     assert small.count == large.count
     assert large.count <= 8, large.statements
+
+
+def test_seat_badges_use_the_rules_seat_count(app, make_course):
+    from enrollment.catalog.availability import Availability
+    from enrollment.services import SeatCount
+
+    course = make_course(capacity=2, waitlist_capacity=1)
+    # Over capacity (a capacity lowered by staff): no negative seats, as the rules say.
+    over = Availability(course, SeatCount(enrolled=3, waitlisted=0))
+    assert over.seats_left == SeatCount(enrolled=3).free_seats(course) == 0
+    assert (over.state, over.label) == ("waitlist", "Full · waitlist")
+    full = Availability(course, SeatCount(enrolled=2, waitlisted=1))
+    assert (full.state, full.label, full.badge) == ("full", "Full", "danger")
+    few = Availability(course, SeatCount(enrolled=1))
+    assert (few.state, few.label, few.capacity, few.enrolled) == ("few", "1 of 2 left", 2, 1)

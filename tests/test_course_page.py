@@ -228,3 +228,32 @@ def test_times_in_configured_zone(client, make_course):
     db.session.commit()
     html = client.get(f"/courses/{course.id}").text
     assert "Enrollment is open until Sun 31 Jan 2027, 18:59 EST." in text(html)
+
+
+def test_course_loader_reads_what_the_page_needs_with_the_course(app, make_course,
+                                                                 count_queries):
+    from werkzeug.exceptions import NotFound
+
+    from enrollment.catalog.queries import COURSE_DETAILS, COURSE_PAGE, course_or_404
+
+    course = make_course()
+    course.prerequisites.append(make_course(code="P1"))
+    course_id, term_code, department_code = course.id, course.term.code, course.department.code
+    db.session.commit()
+    with count_queries() as plain:
+        loaded = course_or_404(course_id, *COURSE_PAGE)
+        assert (loaded.term.code, loaded.department.code) == (term_code, department_code)
+    db.session.commit()
+    with count_queries() as page:
+        loaded = course_or_404(course_id, *COURSE_DETAILS)
+        assert [p.code for p in loaded.prerequisites] == ["P1"]
+        assert loaded.term.code == term_code
+    assert (plain.count, page.count) == (1, 2)
+    # Beyond the INTEGER range: a 404 without asking the database (PostgreSQL would refuse).
+    with count_queries() as huge:
+        for bad in (2**31, 10**30, 0, -1):
+            with pytest.raises(NotFound):
+                course_or_404(bad)
+    assert huge.count == 0
+    with pytest.raises(NotFound):
+        course_or_404(course_id + 1000)

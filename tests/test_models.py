@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from enrollment.extensions import db
-from enrollment.models import Course, Enrollment, Status, Student, User
+from enrollment.models import Course, Status, Student, User
 from tests.factories import at
 
 
@@ -68,13 +68,10 @@ def test_deleting_course_removes_its_prerequisite_links(make_course, make_term):
     assert advanced.prerequisites == []
 
 
-def test_association_object_and_proxies(make_course, make_student):
-    course, student = make_course(), make_student()
-    db.session.add(Enrollment(student=student, course=course, status=Status.ENROLLED))
-    other = make_student()
-    db.session.add(Enrollment(student=other, course=course, status=Status.WAITLISTED,
-                              waitlist_seq=1))
-    db.session.flush()
+def test_association_object_and_proxies(make_course, make_student, make_enrollment):
+    course, student, other = make_course(), make_student(), make_student()
+    make_enrollment(student=student, course=course, status=Status.ENROLLED)
+    make_enrollment(student=other, course=course, status=Status.WAITLISTED, waitlist_seq=1)
     db.session.expire_all()
     assert set(course.students) == {student, other}
     assert list(student.courses) == [course]
@@ -84,19 +81,15 @@ def test_association_object_and_proxies(make_course, make_student):
     assert other.waitlisted_courses == [course]
 
 
-def test_course_with_enrollments_cannot_be_deleted(make_course, make_student):
-    course, student = make_course(), make_student()
-    db.session.add(Enrollment(student=student, course=course, status=Status.ENROLLED))
-    db.session.flush()
+def test_course_with_enrollments_cannot_be_deleted(make_enrollment):
+    course = make_enrollment().course
     db.session.delete(course)
     with pytest.raises(IntegrityError):
         db.session.flush()
 
 
-def test_student_with_enrollments_cannot_be_deleted(make_course, make_student):
-    course, student = make_course(), make_student()
-    db.session.add(Enrollment(student=student, course=course, status=Status.ENROLLED))
-    db.session.flush()
+def test_student_with_enrollments_cannot_be_deleted(make_enrollment):
+    student = make_enrollment().student
     db.session.delete(student)
     with pytest.raises(IntegrityError):
         db.session.flush()
@@ -114,11 +107,13 @@ def test_course_check_constraints(make_course, values):
         make_course(**values)
 
 
-def test_waitlist_seq_only_when_waitlisted(make_course, make_student):
-    db.session.add(Enrollment(student=make_student(), course=make_course(),
-                              status=Status.ENROLLED, waitlist_seq=3))
+def test_waitlist_seq_only_when_waitlisted(make_course, make_student, make_enrollment):
+    student, course = make_student(), make_course()
     with pytest.raises(IntegrityError):
-        db.session.flush()
+        make_enrollment(student=student, course=course, status=Status.ENROLLED, waitlist_seq=3)
+    db.session.rollback()
+    with pytest.raises(IntegrityError):
+        make_enrollment(status=Status.WAITLISTED, waitlist_seq=None)
 
 
 def test_bad_status_refused_by_database(make_course, make_student):

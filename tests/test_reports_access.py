@@ -3,10 +3,23 @@ from __future__ import annotations
 
 import pytest
 
+from enrollment.extensions import db
+from tests.web_helpers import enroll
+
+# The student on every report (the roster's too): refused pages must not show them.
+NAME, EMAIL = "Someone Else", "someone.else@example.edu"
+
 
 @pytest.fixture
 def things(make_course, make_student):
-    return {"course": make_course().id, "student": make_student().id}
+    course, student = make_course(), make_student(name=NAME, email=EMAIL)
+    enroll(student, course)
+    db.session.commit()
+    return {"course": course.id, "student": student.id}
+
+
+def _shows_no_student(response) -> bool:
+    return NAME.encode() not in response.data and EMAIL.encode() not in response.data
 
 
 ROUTES = [
@@ -19,13 +32,16 @@ ROUTES = [
     "/reports/students/{student}",
 ]
 MISSING = [r for r in ROUTES if "{" in r]
+NAMES_THE_STUDENT = {"/reports/courses/{course}/roster", "/reports/courses/{course}/roster.csv",
+                     "/reports/students/{student}"}
 
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_anonymous_users_go_to_login(client, things, route):
     response = client.get(route.format(**things))
     assert response.status_code == 302
-    assert "/auth/login" in response.headers["Location"]
+    assert response.headers["Location"].startswith("/auth/login")
+    assert _shows_no_student(response)
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -34,18 +50,25 @@ def test_students_get_403(client, login, make_student, things, route):
     response = client.get(route.format(**things))
     assert response.status_code == 403
     assert "text/html" in response.content_type
+    assert _shows_no_student(response)
 
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_staff_get_the_report(client, login, make_staff, things, route):
     login(make_staff())
-    assert client.get(route.format(**things)).status_code == 200
+    response = client.get(route.format(**things))
+    assert response.status_code == 200
+    if route in NAMES_THE_STUDENT:  # so the checks above can fail
+        assert not _shows_no_student(response)
 
 
 @pytest.mark.parametrize("route", MISSING)
 def test_missing_course_or_student_is_404(client, login, make_staff, route):
     login(make_staff())
-    assert client.get(route.format(course=999999, student=999999)).status_code == 404
+    # Ids past the database's integer columns too: "not found", not an overflow (500).
+    for missing in (999999, 2**31, 2**63, 10**30):
+        url = route.format(course=missing, student=missing)
+        assert client.get(url).status_code == 404, url
 
 
 @pytest.mark.parametrize("route", MISSING)

@@ -191,3 +191,26 @@ def test_unsafe_student_number_gives_safe_filename(client, login, make_student):
     assert disposition.startswith('attachment; filename="schedule-')
     assert '"' not in disposition[len('attachment; filename="'):-1]
     assert "/" not in disposition and "\r" not in disposition
+
+
+def test_terms_follow_the_display_order(client, login, make_student, make_course, make_term):
+    # Term.display_order: the newest enrollment window first, whenever classes start.
+    newer = make_term(name="Summer 2027", enrollment_opens=datetime(2027, 1, 5, tzinfo=UTC),
+                      classes_start=date(2027, 3, 1), classes_end=date(2027, 6, 1))
+    older = make_term(name="Spring 2027", classes_start=date(2027, 2, 1))
+    past = make_term(name="Fall 2026", enrollment_opens=datetime(2026, 6, 1, tzinfo=UTC),
+                     enrollment_closes=datetime(2026, 6, 30, tzinfo=UTC),
+                     classes_start=date(2026, 9, 1), classes_end=date(2026, 12, 15))
+    oldest = make_term(name="Spring 2026", enrollment_opens=datetime(2025, 12, 1, tzinfo=UTC),
+                       enrollment_closes=datetime(2025, 12, 31, tzinfo=UTC),
+                       classes_start=date(2026, 2, 1), classes_end=date(2026, 5, 15))
+    student = make_student()
+    enroll(student, make_course(term=older, code="OLD1"), staff=True)
+    enroll(student, make_course(term=newer, code="NEW1"), staff=True)
+    complete(student, make_course(term=oldest, code="DONE2"))
+    complete(student, make_course(term=past, code="DONE1"))
+    db.session.commit()
+    login(student.user)
+    page = text(client.get("/me/schedule").text)
+    assert page.index("Summer 2027") < page.index("Spring 2027") < page.index("DONE1") \
+        < page.index("DONE2")

@@ -1,11 +1,16 @@
-"""Who may do what on the student site, CSRF on every POST, and students' data kept apart."""
+"""Who may do what on the student site, CSRF on every POST, and students' data kept apart.
+
+The admin's and the reports' access matrices are tests/test_admin_access.py and
+tests/test_reports_access.py.
+"""
 import re
 
 import pytest
+from flask_admin.tools import iterencode
 from sqlalchemy import func, select
 
 from enrollment.extensions import db
-from enrollment.models import Enrollment, Status, User
+from enrollment.models import Course, Department, Enrollment, EnrollmentEvent, Status, Term, User
 from tests.factories import PASSWORD
 from tests.web_helpers import enroll, flashes
 
@@ -19,6 +24,10 @@ MATRIX = [
     ("GET", "/courses?q=x&term=nope&page=-1", (200, 200, 200, 200)),
     ("GET", "/courses/{course}", (200, 200, 200, 200)),
     ("GET", "/courses/999999", (404, 404, 404, 404)),
+    # Past the database's integer columns: still "not found", not an overflow (500).
+    ("GET", f"/courses/{2**31}", (404, 404, 404, 404)),
+    ("GET", f"/courses/{2**63}", (404, 404, 404, 404)),
+    ("GET", f"/courses/{10**30}", (404, 404, 404, 404)),
     ("POST", "/courses/{course}/enroll", (303, 303, 303, 403)),
     ("POST", "/courses/{course}/drop", (303, 303, 303, 403)),
     ("POST", "/courses/999999/enroll", (303, 404, 404, 403)),
@@ -41,7 +50,7 @@ def world(make_student, make_staff, make_course):
     enroll(student, course)
     db.session.commit()
     return {"student": student.user, "other_student": other.user, "staff": staff,
-            "course": course.id}
+            "course": course.id, "student_id": student.id}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -68,6 +77,11 @@ def test_other_student_sees_only_their_own_data(client, login, world):
     assert "MINE101" not in schedule and "Student One" not in schedule
     assert "Student Two" in schedule
     assert "MINE101" not in client.get("/me/schedule.ics").text
+    # Query strings do not select another student.
+    for url in [f"/me/schedule?student_id={world['student_id']}",
+                f"/me/schedule.ics?id={world['student_id']}"]:
+        body = client.get(url).text
+        assert "MINE101" not in body and "Student One" not in body, url
     course_page = client.get(f"/courses/{world['course']}").text
     assert "You are enrolled" not in course_page
     # Dropping someone else's course drops nothing.
@@ -79,7 +93,9 @@ def test_other_student_sees_only_their_own_data(client, login, world):
 
 def _token_from(client, url):
     html = client.get(url).text
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
+        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, f"no CSRF token on {url}"
     return match.group(1)
 
 
@@ -140,3 +156,45 @@ def test_csrf_enroll_and_drop(client, login, world, make_course):
     assert client.post(f"/courses/{course_id}/drop",
                        data={"csrf_token": token}).status_code == 303
     assert _links() == 1  # one added, one dropped
+
+
+def _post_routes(app):
+    return [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
+
+
+def _fill(rule, course_id) -> str:
+    values = {"course_id": course_id, "op": "drop"}
+    url = rule.rule
+    for arg in rule.arguments:
+        url = re.sub(rf"<(?:[^:>]+:)?{arg}(?:\([^)]*\))?>", str(values[arg]), url)
+    return url
+
+
+def _counts():
+    db.session.commit()
+    return tuple(db.session.scalar(select(func.count()).select_from(m))
+                 for m in (User, Course, Enrollment, EnrollmentEvent, Term, Department))
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=True)
+def test_every_post_route_refuses_a_missing_or_foreign_csrf_token(app, client, login, world):
+    """Every POST route of the app, the admin's included, as staff (who may use them all).
+    The student's own routes are tried without and with a token above."""
+    login(world["staff"])
+    rowid = iterencode([world["student_id"], world["course"]])
+    # A valid token, but from another browser's session.
+    foreign = _token_from(app.test_client(), "/auth/login")
+    routes = _post_routes(app)
+    assert len(routes) >= 40  # the admin's routes are there too
+    before = _counts()
+    for rule in routes:
+        url = _fill(rule, world["course"])
+        for extra in ({}, {"csrf_token": foreign}, {"csrf_token": "x" * 5000}):
+            data = {"id": world["course"], "rowid": rowid, "action": "delete", "code": "NEW1",
+                    "name": "New", "email": "n@example.edu", "password": PASSWORD,
+                    "confirm": PASSWORD, "kind": "terms", "payload": "x", **extra}
+            response = client.post(url, data=data)
+            assert response.status_code == 400, (url, extra.keys(), response.status_code)
+    assert _counts() == before
+    # Still logged in: the logout without a token did nothing.
+    assert client.get("/admin/").status_code == 200

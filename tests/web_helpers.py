@@ -1,4 +1,5 @@
-"""Helpers for the student-site tests: set enrollments up through the rules, read flashes."""
+"""Helpers for tests of the site and the admin: enrollments set up through the rules,
+flashed messages and visible text read from pages."""
 from __future__ import annotations
 
 import re
@@ -27,11 +28,19 @@ def complete(student, course, grade="A"):
         services.complete(student, course, grade, actor=None, now=NOW)
 
 
-def flashes(html: str) -> list[str]:
-    """The text of the flashed alerts at the top of a page."""
-    return [unescape(re.sub(r"<[^>]+>", "", m)).strip()
-            for m in re.findall(r'<div class="alert alert-\w+" role="\w+">(.*?)</div>', html,
-                                re.DOTALL)]
+# A flash box as the site's base.html renders it (`alert alert-info`, with a role; the
+# catalog's notes share it) and as Flask-Admin's layout does (`alert alert-info
+# alert-dismissable`, with a close button). Boxes with other classes (a course's blockers,
+# say) are not flashes.
+_FLASH = re.compile(r'<div class="alert(?: alert-\w+)+"(?: role="\w+")?>(.*?)</div>', re.DOTALL)
+
+
+def flashes(page) -> list[str]:
+    """The text of each flashed message on a page (a response or its HTML), in order."""
+    html = page if isinstance(page, str) else page.get_data(as_text=True)
+    return [re.sub(r"\s+", " ", unescape(re.sub(r"<button.*?</button>|<[^>]+>", "", box,
+                                                  flags=re.DOTALL))).strip()
+            for box in _FLASH.findall(html)]
 
 
 def text(html: str) -> str:
