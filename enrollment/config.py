@@ -60,6 +60,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config.from_mapping(test_config)
 
     app.config["SQLALCHEMY_ECHO"] = _truthy(app.config.get("SQLALCHEMY_ECHO"))
+    # Statement parameters carry password hashes and session tokens: never in a log line or
+    # an error message, whatever the engine options a deployment sets.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}), "hide_parameters": True}
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         default = "sqlite:///" + os.path.join(app.instance_path, "enrollment.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config.get("DATABASE_URL")

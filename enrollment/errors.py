@@ -1,9 +1,10 @@
 """Friendly error pages in the site's layout; JSON for clients that ask for it."""
 import time
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .auth.throttle import limiter
@@ -16,6 +17,7 @@ MESSAGES = {
     405: "That action is not allowed here.",
     413: "The upload is too large.",
     429: "Too many attempts. Wait a little, then try again.",
+    503: "The database cannot be reached right now.",
     500: "Something went wrong on our side. Nothing was changed; please try again.",
 }
 
@@ -32,6 +34,32 @@ def error_response(status: int, message: str | None = None):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+RETRY_AFTER_UNAVAILABLE = 5  # seconds; the app reconnects by itself once the database is back
+
+
+def unavailable(exc: DBAPIError):
+    """503 while the database cannot be reached: one log line, a page that loads nothing."""
+    reason = str(exc.orig or exc).strip().splitlines()[0] if (exc.orig or exc) else ""
+    current_app.logger.error("database unavailable (%s %s): %s", request.method, request.path,
+                             reason)
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        pass  # the connection is gone; the session is discarded at the end of the request
+    headers = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
+    if wants_json():
+        return jsonify(error=MESSAGES[503], status=503), 503, headers
+    # Straight from Jinja: render_template runs the context processors, and Flask-Login's
+    # would load the user from the database that is gone.
+    page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+        message=MESSAGES[503], retry_after=RETRY_AFTER_UNAVAILABLE)
+    return page, 503, headers
+
+
+def _is_outage(exc: DBAPIError) -> bool:
+    return isinstance(exc, OperationalError) or exc.connection_invalidated
+
+
 def _duration(seconds: int) -> str:
     if seconds < 90:
         return f"{seconds} second{'s' if seconds != 1 else ''}"
@@ -43,6 +71,14 @@ def init_app(app: Flask) -> None:
     def _csrf(exc: CSRFError):
         return error_response(400, "Your form expired or was not sent from this site "
                                    "(missing or invalid CSRF token). Reload the page and try again.")
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError):
+        if _is_outage(exc):
+            return unavailable(exc)
+        db.session.rollback()
+        current_app.logger.exception("database error")
+        return error_response(500)
 
     @app.errorhandler(RateLimitExceeded)
     def _throttled(exc: RateLimitExceeded):

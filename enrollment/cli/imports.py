@@ -5,6 +5,7 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import OperationalError
 
 from .. import clock, services
 from ..database import write_transaction
@@ -64,6 +65,11 @@ def import_csv(kind: str, file, dry_run: bool, overrides: tuple[str, ...], reaso
                                       reason=reason.strip(), progress=bar.update)
         except ImportRefused as exc:
             _fail(exc.errors)
+        except OperationalError as exc:  # the database went away: one line, no traceback
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            click.echo(f"error: the database cannot be reached ({reason}); nothing was imported.",
+                       err=True)
+            raise SystemExit(1) from None
     click.echo(f"Imported {kind}: {result.created} created, {result.updated} updated, "
                f"{result.unchanged} unchanged.")
 
