@@ -228,3 +228,28 @@ def test_create_and_edit_a_student_with_every_field(staff_client, make_student):
     # An empty maximum takes the default, as in the import.
     assert (student.student_number, student.name, student.email, student.program,
             student.max_credits) == ("S78", "Rear Admiral Hopper", "gh@example.edu", "", 18)
+
+
+def test_create_and_edit_a_user_with_every_field(staff_client):
+    from enrollment.models import Role, User
+
+    created = staff_client.post("/admin/user/new/", data={
+        "email": " Ada@Example.EDU ", "name": "Ada Lovelace", "role": "staff", "active": "y",
+        "new_password": "analytical-engine-1843"})
+    assert created.status_code == 302, page_errors(created)
+    user = db.session.scalar(select(User).where(User.email == "ada@example.edu"))
+    assert (user.name, user.role, user.active) == ("Ada Lovelace", Role.STAFF, True)
+    assert user.check_password("analytical-engine-1843")
+    bad = staff_client.post(f"/admin/user/edit/?id={user.id}", data={
+        "email": "not-an-email", "name": "", "role": "staff", "new_password": "short"})
+    page = page_errors(bad)
+    assert "'not-an-email' is not an email address" in page and "is required" in page
+    edited = staff_client.post(f"/admin/user/edit/?id={user.id}", data={
+        "email": "countess@example.edu", "name": "Countess of Lovelace", "role": "student",
+        "new_password": ""})  # active unticked
+    assert edited.status_code == 302, page_errors(edited)
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    assert (user.email, user.name, user.role, user.active) == (
+        "countess@example.edu", "Countess of Lovelace", Role.STUDENT, False)
+    assert user.check_password("analytical-engine-1843")  # an empty password keeps the old one
