@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 
 from email_validator import EmailNotValidError, validate_email
 from wtforms import Field, IntegerField, StringField
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import InputRequired, StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
 from .models import DAY_LETTERS
@@ -43,13 +43,14 @@ def _raw(field) -> str:
     return value.strip() if isinstance(value, str) else str(value)
 
 
-class Required:
-    """The value must be given (white space alone is not a value)."""
+class Required(InputRequired):
+    """The value must be given (white space alone is not a value).
 
-    field_flags = {"required": True}
+    An `InputRequired`, so that forms and Flask-Admin mark the field as required.
+    """
 
     def __init__(self, message: str = "is required"):
-        self.message = message
+        super().__init__(message)
 
     def __call__(self, form, field):
         if not _raw(field) and not (field.raw_data is None and field.data not in (None, "")):
