@@ -65,8 +65,9 @@ def _check_database(engine) -> None:
 
 
 def _register_parts(app: Flask) -> None:
-    from . import admin, auth, catalog, cli, errors, reports, schedule, shell
+    from . import admin, auth, catalog, cli, errors, reports, schedule, security, shell
 
+    security.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
     catalog.init_app(app)

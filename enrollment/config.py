@@ -33,10 +33,14 @@ DEFAULTS = {
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute;20 per hour",
     "LOGIN_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",
     "REGISTER_LIMIT_PER_ADDRESS": "10 per minute;50 per hour",
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host/-Port/-Prefix
+    # (Werkzeug's ProxyFix trusts that many hops); 0 when clients reach the app directly, so
+    # that a client cannot claim HTTPS or another address with a header of its own.
+    "TRUSTED_PROXIES": 0,
 }
 
 # Read plain and with the FLASK_ prefix; the prefixed one wins (from_prefixed_env runs last).
-PLAIN_ENV = ("DATABASE_URL", "SECRET_KEY", "SQLALCHEMY_ECHO", "REDIS_URL")
+PLAIN_ENV = ("DATABASE_URL", "SECRET_KEY", "SQLALCHEMY_ECHO", "REDIS_URL", "TRUSTED_PROXIES")
 
 
 class ConfigError(click.ClickException):
@@ -47,6 +51,18 @@ def _truthy(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+def _proxy_count(value) -> int:
+    """TRUSTED_PROXIES as a count: an int from the config, or digits from the environment."""
+    if isinstance(value, str) and value.strip().isdecimal():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ConfigError(
+        f"TRUSTED_PROXIES {value!r} is not a number of proxies: use 0 (clients connect "
+        "directly, the default) or the number of reverse proxies in front, e.g. 1."
+    )
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
@@ -60,6 +76,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config.from_mapping(test_config)
 
     app.config["SQLALCHEMY_ECHO"] = _truthy(app.config.get("SQLALCHEMY_ECHO"))
+    app.config["TRUSTED_PROXIES"] = _proxy_count(app.config.get("TRUSTED_PROXIES"))
     # Statement parameters carry password hashes and session tokens: never in a log line or
     # an error message, whatever the engine options a deployment sets.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {

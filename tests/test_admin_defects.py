@@ -165,10 +165,10 @@ def test_the_enrollment_view_still_has_no_bulk_delete(staff_client, make_course,
     db.session.commit()
     before = links()
     offered = staff_client.get("/admin/course/").get_data(as_text=True)
-    assert "modelActions.execute('delete')" in offered
+    assert 'data-model-action="delete"' in offered
     page = staff_client.get("/admin/enrollment/").get_data(as_text=True)
-    assert "modelActions.execute('drop')" in page
-    assert "modelActions.execute('delete')" not in page
+    assert 'data-model-action="drop"' in page
+    assert 'data-model-action="delete"' not in page
     response = staff_client.post("/admin/enrollment/action/", data={
         "action": "delete", "rowid": iterencode([student.id, course.id])})
     assert response.status_code == 302
