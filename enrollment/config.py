@@ -29,6 +29,8 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session
     # Shared store for rate limits (and, later, the job queue); in memory when unset.
     "REDIS_URL": None,
+    # The lowest grade that passes (grades order A+ A A- … D- F; P passes).
+    "PASSING_GRADE": "D",
     # Failed attempts allowed before 429 (Flask-Limiter syntax; several limits with ";").
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute;20 per hour",
     "LOGIN_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",
@@ -40,7 +42,8 @@ DEFAULTS = {
 }
 
 # Read plain and with the FLASK_ prefix; the prefixed one wins (from_prefixed_env runs last).
-PLAIN_ENV = ("DATABASE_URL", "SECRET_KEY", "SQLALCHEMY_ECHO", "REDIS_URL", "TRUSTED_PROXIES")
+PLAIN_ENV = ("DATABASE_URL", "SECRET_KEY", "SQLALCHEMY_ECHO", "REDIS_URL", "PASSING_GRADE",
+             "TRUSTED_PROXIES")
 
 
 class ConfigError(click.ClickException):
@@ -97,6 +100,14 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             "America/New_York."
         ) from None
     app.config["SCHOOL_TIMEZONE"] = school_tz
+
+    from .services.grades import LETTERS
+
+    passing = str(app.config.get("PASSING_GRADE") or "D").strip().upper()
+    if passing not in LETTERS:
+        raise ConfigError(f"PASSING_GRADE {passing!r} is not a letter grade: use one of "
+                          f"{' '.join(LETTERS)}.")
+    app.config["PASSING_GRADE"] = passing
 
     if not app.config.get("SECRET_KEY"):
         if app.debug or app.testing:

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, date, datetime, time
 
 from email_validator import EmailNotValidError, validate_email
-from wtforms import Field, IntegerField, StringField
+from wtforms import BooleanField, Field, IntegerField, StringField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
@@ -258,3 +258,26 @@ class DaysField(_ParsedField):
 
     def show(self, value: str) -> str:
         return value
+
+
+class FlagField(BooleanField):
+    """A yes/no value: a checkbox in the admin; `true/false`, `yes/no`, `1/0` (any case) or
+    empty (no) in a CSV cell. Anything else is an error, not a silent yes."""
+
+    TRUE = ("true", "yes", "1", "y", "on")
+    FALSE = ("false", "no", "0", "n", "off", "")
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            self.data = False
+            return
+        text = (strip(valuelist[0]) or "").lower() if isinstance(valuelist[0], str) else \
+            str(valuelist[0]).lower()
+        if text in self.TRUE:
+            self.data = True
+        elif text in self.FALSE:
+            self.data = False
+        else:
+            self.data = False
+            raise ValueError(f"{valuelist[0]!r} is not true or false (use true/false, yes/no "
+                             "or 1/0)")

@@ -18,6 +18,7 @@ from .fields import (
     DayField,
     DaysField,
     EmailAddress,
+    FlagField,
     MomentField,
     TextField,
     WholeNumberField,
@@ -96,6 +97,8 @@ class CourseFields(Form):
     start_time = ClockTimeField("Start time")
     end_time = ClockTimeField("End time")
     location = TextField("Location", max_length=120)
+    repeatable = FlagField("Repeatable", description="A student who passed it may take it again "
+                                                     "(e.g. an ensemble or a seminar).")
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

@@ -22,7 +22,7 @@ from enrollment.models import (
     Term,
     User,
 )
-from enrollment.services.eligibility import missing_prerequisites
+from enrollment.services.eligibility import completions
 
 
 def seed(runner, *args):
@@ -111,7 +111,7 @@ def test_students_have_no_conflicts_and_stay_within_credits(seeded):
         for a, b in itertools.combinations(enrolled, 2):
             assert not a.overlaps(b), (student_id, a.code, b.code)
     for link in links_by(Status.ENROLLED) + links_by(Status.WAITLISTED):
-        assert missing_prerequisites(link.student_id, link.course_id) == []
+        assert completions(link.student_id, link.course).missing == []
 
 
 def test_one_audit_event_per_enrollment(seeded):

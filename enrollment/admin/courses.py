@@ -71,7 +71,7 @@ class CourseView(RosterFormMixin, RecordFormMixin, StaffModelView):
     form_create_rules = form_edit_rules = (
         "term", "department", "code", "title", "description", "credits", "capacity",
         "waitlist_capacity", "instructor", "days", "start_time", "end_time", "location",
-        "prerequisites", "students", "overrides", "reason")
+        "repeatable", "prerequisites", "students", "overrides", "reason")
     form_ajax_refs = {"prerequisites": CourseLoader("prerequisites"), "students": link_loader}
     form_args = {"department": {"label": "Department"}}
 

@@ -8,7 +8,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..fields import strip
-from ..services import GRADES, EnrollmentRefused, Override, require_reason
+from ..services import EnrollmentRefused, Override, require_reason
+from ..services.grades import IN_ORDER as GRADES_IN_ORDER
 from .loaders import CourseLoader
 
 
@@ -95,7 +96,7 @@ class BulkMoveForm(_BulkForm):
 
 
 class BulkCompleteForm(_BulkForm):
-    grade = SelectField("Grade", choices=[("", "Choose a grade")] + [(g, g) for g in
-                                                                       sorted(GRADES)],
+    grade = SelectField("Grade", choices=[("", "Choose a grade")]
+                        + [(g, g) for g in GRADES_IN_ORDER],
                         validators=[InputRequired(message="Choose a grade.")])
     reason = StringField("Note", validators=[Optional(), Length(max=500)], filters=[strip])

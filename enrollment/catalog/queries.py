@@ -15,6 +15,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from .. import services
 from ..extensions import db
 from ..models import Course, Department, Enrollment, Status, Student, Term, parse_id
+from ..services import grades
 from .availability import Availability
 from .forms import CourseFilter
 
@@ -106,11 +107,11 @@ def viewer_status(student: Student, course: Course) -> ViewerStatus:
 
 
 def completed_codes(student: Student, codes: list[str]) -> set[str]:
-    """Which of these course codes the student has completed (in any term), in one query."""
+    """Which of these course codes the student has passed (in any term), in one query."""
     if not codes:
         return set()
-    return set(db.session.scalars(
-        select(Course.code).join(Enrollment, Enrollment.course_id == Course.id)
+    return {code for code, grade in db.session.execute(
+        select(Course.code, Enrollment.grade).join(Enrollment, Enrollment.course_id == Course.id)
         .where(Enrollment.student_id == student.id, Enrollment.status == Status.COMPLETED,
                Course.code.in_(codes))
-    ))
+    ) if grades.passed(grade)}

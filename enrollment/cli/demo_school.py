@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from ..models import Status
+from ..services import grades
 from . import demo_catalog as catalog
 
 PAST, CURRENT = 0, 1
@@ -326,9 +327,10 @@ def build_school(*, n_students: int, n_courses: int, seed: int, now: datetime) -
               times=(past.enrollment_opens, past.enrollment_closes))
     completed = [set() for _ in students]
     for link in school.links:
-        completed[link.student].add(courses[link.course].code)
+        if grades.passed(link.grade):  # an F or a W neither counts nor blocks a retake
+            completed[link.student].add(courses[link.course].code)
 
-    # The current term: only courses whose prerequisites the student completed.
+    # The current term: only courses whose prerequisites the student passed.
     cur_idx = [i for i, c in enumerate(courses) if c.term == CURRENT]
     picker = _Picker(rng, courses, cur_idx)
     wishes = []

@@ -25,10 +25,11 @@ from .writing import Outcomes, flush_or_refuse
 
 REQUIRED = ("term", "code", "title", "department", "credits", "capacity")
 OPTIONAL = ("waitlist_capacity", "days", "start_time", "end_time", "location", "instructor",
-            "prerequisites")
+            "prerequisites", "repeatable")
 # Course attributes an import sets, with the value a new course gets when the column is absent.
 DEFAULTS = {"title": "", "credits": 3, "capacity": 30, "waitlist_capacity": 10, "days": "",
-            "start_time": None, "end_time": None, "location": "", "instructor": ""}
+            "start_time": None, "end_time": None, "location": "", "instructor": "",
+            "repeatable": False}
 
 
 class CourseRow(CourseFields):

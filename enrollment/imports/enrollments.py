@@ -18,6 +18,7 @@ from .. import services
 from ..extensions import db
 from ..models import Course, Enrollment, Source, Status, Student, Term
 from ..records import CourseFields, StudentFields, TermFields
+from ..services import grades
 from .plan import ApplyContext, ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
 from .reading import Cells, FirstSeen, Table
 from .writing import Outcomes
@@ -102,7 +103,7 @@ def _values(cells: Cells) -> dict:
         cells.error("grade", "only completed courses carry a grade")
     elif values["grade"] and values["grade"] not in services.GRADES:
         cells.error("grade", f"{values['grade']!r} is not a grade (one of "
-                             f"{' '.join(sorted(services.GRADES))})")
+                             f"{' '.join(grades.IN_ORDER)})")
     return values
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -110,6 +119,8 @@ class Course(db.Model):
     start_time: Mapped[time | None]
     end_time: Mapped[time | None]
     location: Mapped[str] = mapped_column(String(120), default="")
+    # A passed completion blocks taking the code again, unless the course may be repeated.
+    repeatable: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     term: Mapped[Term] = relationship(back_populates="courses")
     department: Mapped[Department] = relationship(back_populates="courses")

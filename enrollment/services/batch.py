@@ -10,14 +10,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import inspect, select
+from sqlalchemy import and_, inspect, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Course, Enrollment, Source, Status, Student, User, prerequisite_links
 from . import audit
 from .counts import seat_counts
-from .eligibility import Facts, TermLoad, evaluate, skipped_rules
+from .eligibility import Completions, Facts, TermLoad, evaluate, skipped_rules
 from .enroll import add_link, checked_override
 from .errors import EnrollmentRefused, Override
 from .locking import lock_courses
@@ -41,20 +41,22 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
     seats = seat_counts(courses)
     student_ids = list({_pk(student) for student, _ in pairs})
     _load_users(student_ids)
-    links, loads = _links_and_loads(student_ids, {c.term_id for c in courses.values()})
     skip = skipped_rules(source, override)
-    required, done = ({}, {}) if Override.PREREQUISITES in skip else \
-        _prerequisite_facts(student_ids, list(courses))
+    required = defaultdict(list) if Override.PREREQUISITES in skip else _required(courses)
+    codes = {c.code for c in courses.values()} | {code for cs in required.values() for code in cs}
+    links, loads, found = _links_loads_and_completions(
+        student_ids, {c.term_id for c in courses.values()}, codes)
 
     results: list[Enrollment | EnrollmentRefused] = []
     events: list[dict] = []
     for student, given in pairs:
         course = courses[_pk(given)]
         load = loads[(student.id, course.term_id)]
+        codes = {course.code, *required[course.id]}
+        done = {code: grades for code, grades in found[student.id].items() if code in codes}
         reasons = evaluate(Facts(student, course, now, link=links.get((student.id, course.id)),
                                  load=load, seats=seats[course.id],
-                                 missing=[code for code in required.get(course.id, ())
-                                          if code not in done.get(student.id, ())]),
+                                 completions=Completions.of(required[course.id], done)),
                            skip=skip)
         if reasons:
             results.append(EnrollmentRefused(reasons))
@@ -81,39 +83,40 @@ def _load_users(student_ids: list[int]) -> None:
                        .options(selectinload(Student.user))).all()
 
 
-def _links_and_loads(student_ids: list[int], term_ids: set[int]):
+def _links_loads_and_completions(student_ids: list[int], term_ids: set[int], codes: set[str]):
+    """In one query: the students' links in the terms (by course, and their term loads) and
+    their completions of the given codes in any term ({student_id: {code: [grades]}})."""
     links: dict[tuple[int, int], Enrollment] = {}
     loads: dict[tuple[int, int], TermLoad] = defaultdict(lambda: TermLoad([], []))
+    found: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     rows = db.session.execute(
         select(Enrollment, Course).join(Course, Course.id == Enrollment.course_id)
-        .where(Enrollment.student_id.in_(student_ids), Course.term_id.in_(term_ids))
+        .where(Enrollment.student_id.in_(student_ids),
+               or_(Course.term_id.in_(term_ids),
+                   and_(Enrollment.status == Status.COMPLETED, Course.code.in_(codes))))
     ).all()
     for link, course in rows:
+        if link.status == Status.COMPLETED and course.code in codes:
+            found[link.student_id][course.code].append(link.grade)
+        if course.term_id not in term_ids:
+            continue
         links[(link.student_id, course.id)] = link
         load = loads[(link.student_id, course.term_id)]
         if link.status == Status.ENROLLED:
             load.enrolled.append(course)
         elif link.status == Status.WAITLISTED:
             load.waitlisted.append(course)
-    return links, loads
+    return links, loads, found
 
 
-def _prerequisite_facts(student_ids: list[int], course_ids: list[int]):
-    """({course_id: [prerequisite codes]}, {student_id: {completed codes}}) in two queries."""
+def _required(courses: dict[int, Course]) -> dict[int, list[str]]:
+    """{course_id: [prerequisite codes]} in one query."""
     prereq = Course.__table__.alias("prereq")
     required = defaultdict(list)
     for course_id, code in db.session.execute(
             select(prerequisite_links.c.course_id, prereq.c.code)
             .join(prereq, prereq.c.id == prerequisite_links.c.prerequisite_id)
-            .where(prerequisite_links.c.course_id.in_(course_ids))
+            .where(prerequisite_links.c.course_id.in_(list(courses)))
             .order_by(prereq.c.code)):
         required[course_id].append(code)
-    done = defaultdict(set)
-    if required:
-        for student_id, code in db.session.execute(
-                select(Enrollment.student_id, Course.code)
-                .join(Course, Course.id == Enrollment.course_id)
-                .where(Enrollment.student_id.in_(student_ids),
-                       Enrollment.status == Status.COMPLETED)):
-            done[student_id].add(code)
-    return required, done
+    return required

@@ -6,16 +6,18 @@ time (which raises the first refusals found).
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import String, bindparam, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..clock import wall_clock
 from ..extensions import db
 from ..models import Course, Enrollment, Source, Status, Student, prerequisite_links
+from . import grades
 from .counts import SeatCount, seat_count
 from .errors import Override, Refusal
 
@@ -60,29 +62,61 @@ def term_loads(student_ids: list[int], term_id: int, *, excluding: int | None = 
     return loads
 
 
-def _missing_prerequisites_statement():
+def _completions_statement():
+    """One round trip: the course's prerequisite codes, and the student's completions (code,
+    grade) of those codes and of the course's own code, in any term."""
     prereq, done = aliased(Course, name="prereq"), aliased(Course, name="done")
-    completed = exists().where(
-        Enrollment.student_id == bindparam("student_id"),
-        Enrollment.status == Status.COMPLETED,
-        Enrollment.course_id == done.id,
-        done.code == prereq.code,
-    )
-    return (
+    required_codes = (
         select(prereq.code)
         .join(prerequisite_links, prerequisite_links.c.prerequisite_id == prereq.id)
-        .where(prerequisite_links.c.course_id == bindparam("course_id"), ~completed)
-        .order_by(prereq.code)
+        .where(prerequisite_links.c.course_id == bindparam("course_id"))
     )
+    required = required_codes.add_columns(literal(None, String).label("grade"),
+                                          literal(True).label("is_required"))
+    completed = (
+        select(done.code, Enrollment.grade, literal(False).label("is_required"))
+        .join(Enrollment, Enrollment.course_id == done.id)
+        .where(Enrollment.student_id == bindparam("student_id"),
+               Enrollment.status == Status.COMPLETED,
+               or_(done.code == bindparam("code"), done.code.in_(required_codes)))
+    )
+    return union_all(required, completed)
 
 
-_MISSING_PREREQUISITES = _missing_prerequisites_statement()
+_COMPLETIONS = _completions_statement()
 
 
-def missing_prerequisites(student_id: int, course_id: int) -> list[str]:
-    """Codes of the course's prerequisites the student has not completed (in any term)."""
-    return list(db.session.scalars(_MISSING_PREREQUISITES,
-                                   {"student_id": student_id, "course_id": course_id}))
+@dataclass(frozen=True)
+class Completions:
+    """A course's prerequisite codes and a student's best grade per completed code."""
+
+    required: tuple[str, ...] = ()
+    best: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, required, grades_by_code: dict[str, list]) -> Completions:
+        return cls(tuple(sorted(set(required))),
+                   {code: grades.best(found) for code, found in grades_by_code.items()})
+
+    def passed(self, code: str) -> bool:
+        return code in self.best and grades.passed(self.best[code])
+
+    @property
+    def missing(self) -> list[str]:
+        """Prerequisite codes without a passed completion."""
+        return [code for code in self.required if not self.passed(code)]
+
+
+def completions(student_id: int, course: Course) -> Completions:
+    required, found = [], defaultdict(list)
+    for code, grade, is_required in db.session.execute(
+            _COMPLETIONS, {"student_id": student_id, "course_id": course.id,
+                           "code": course.code}):
+        if is_required:
+            required.append(code)
+        else:
+            found[code].append(grade)
+    return Completions.of(required, found)
 
 
 def existing_link(student_id: int, course_id: int) -> Enrollment | None:
@@ -98,7 +132,7 @@ class Facts:
     now: datetime
     link: Enrollment | None = None
     load: TermLoad = field(default_factory=lambda: TermLoad([], []))
-    missing: list[str] = field(default_factory=list)  # prerequisite codes not completed
+    completions: Completions = field(default_factory=Completions)
     seats: SeatCount = field(default_factory=SeatCount)
 
 
@@ -138,12 +172,22 @@ def conflict_refusal(facts: Facts) -> Refusal | None:
 
 
 def prerequisite_refusal(facts: Facts) -> Refusal | None:
-    missing = facts.missing
+    missing = facts.completions.missing
     if not missing:
         return None
     return Refusal("missing_prerequisite",
                    f"You have not completed the prerequisite{'s' if len(missing) > 1 else ''} "
                    f"{', '.join(missing)}.")
+
+
+def repeat_refusal(facts: Facts) -> Refusal | None:
+    """A passed course (the same code, any term) is not taken again unless it is repeatable."""
+    course = facts.course
+    if facts.link is not None or course.repeatable or not facts.completions.passed(course.code):
+        return None  # the link rule speaks for this very section
+    grade = facts.completions.best[course.code]
+    return Refusal("already_completed", f"You have already completed {course.code} (grade "
+                                        f"{grade}); it cannot be taken again.")
 
 
 def credit_refusal(facts: Facts) -> Refusal | None:
@@ -180,6 +224,7 @@ RULES = (
     Rule(link_refusal, None),
     Rule(conflict_refusal, Override.CONFLICT),
     Rule(prerequisite_refusal, Override.PREREQUISITES),
+    Rule(repeat_refusal, Override.REPEAT),
     Rule(credit_refusal, Override.CREDIT_LOAD),
     Rule(capacity_refusal, Override.CAPACITY),
 )
@@ -219,8 +264,7 @@ def check_enroll(student: Student, course: Course, *, now: datetime,
         student, course, now,
         link=existing_link(student.id, course.id),
         load=term_load(student.id, course.term_id),
-        missing=([] if Override.PREREQUISITES in skip
-                 else missing_prerequisites(student.id, course.id)),
+        completions=completions(student.id, course),
         seats=seats if seats is not None else seat_count(course.id),
     ), skip=skip)
 

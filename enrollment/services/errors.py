@@ -26,6 +26,7 @@ class Override(enum.StrEnum):
     CREDIT_LOAD = "credit_load", "Credit limit"
     WINDOW = "window", "Enrollment window"
     DEADLINE = "deadline", "Drop deadline"
+    REPEAT = "repeat", "Repeat (take a passed course again)"
 
 
 REASON_REQUIRED = "A reason is required when overriding a rule."

@@ -11,11 +11,9 @@ from .drop import drop
 from .eligibility import existing_link, promotion_refusals, term_load
 from .enroll import enroll
 from .errors import EnrollmentRefused, Override, overrode
+from .grades import GRADES, IN_ORDER
 from .locking import lock_course, lock_courses
 from .waitlist import Promotions, fill_from_waitlist, set_status
-
-GRADES = {"A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F", "P", "NP",
-          "W", "I"}
 
 
 def promote(student: Student, course: Course, *, actor: User | None, now: datetime,
@@ -81,7 +79,7 @@ def complete(student: Student, course: Course, grade: str, *, actor: User | None
     if grade not in GRADES:
         raise EnrollmentRefused.single(
             "invalid_grade", f"{grade or 'An empty grade'} is not a grade "
-                             f"(use one of {', '.join(sorted(GRADES))}).")
+                             f"(use one of {', '.join(IN_ORDER)}).")
     course = lock_course(course)
     link = existing_link(student.id, course.id)
     if link is not None and link.status == Status.WAITLISTED:
