@@ -136,3 +136,12 @@ class StudentFields(UserFields):
     program = TextField("Program", max_length=120)
     max_credits = WholeNumberField("Max credits", minimum=1, maximum=60,
                                    default=DEFAULT_MAX_CREDITS)
+
+
+class HoldFields(Form):
+    office = TextField("Office", max_length=80, required=True,
+                       description="Who placed the hold, e.g. Bursar or Advising.")
+    reason = TextField("Reason", max_length=500, required=True)
+    contact = TextField("Contact", max_length=200,
+                        description="Where the student goes to clear it (an email, a desk).")
+    blocks_registration = FlagField("Blocks registration", default=True)

@@ -52,7 +52,8 @@ def _url(app, rule, school) -> str:
     """A URL for `rule` with real ids; a new kind of argument fails here until it is added."""
     values = {"course_id": school["course"].id, "student_id": school["student"].id,
               "export_type": "csv",
-              "op": {"student.bulk_view": "enroll", "enrollment.bulk_view": "drop"}.get(
+              "op": {"student.bulk_view": "enroll", "enrollment.bulk_view": "drop",
+                     "hold.bulk_view": "clear"}.get(
                   rule.endpoint),
               "filename": {"static": "site.css", "admin.static": "admin/js/helpers.js"}.get(
                   rule.endpoint)}

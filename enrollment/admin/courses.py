@@ -40,8 +40,7 @@ class CourseView(RosterFormMixin, RecordFormMixin, StaffModelView):
     link_description = ("Type a name, email or student number. Added students are enrolled "
                         "(or waitlisted when the course is full) by the rules; removed ones "
                         "are dropped and the waitlist moves up.")
-    link_overrides = (Override.CAPACITY, Override.PREREQUISITES, Override.CONFLICT,
-                      Override.CREDIT_LOAD, Override.WINDOW, Override.DEADLINE)
+    link_overrides = (*services.ENROLL_OVERRIDES, Override.DEADLINE)
     unique_message = "Another course in this term already uses this code."
 
     column_list = ["term", "department", "code", "title", "credits", "seats", "waitlist",

@@ -8,7 +8,13 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..fields import strip
-from ..services import EnrollmentRefused, Override, require_reason
+from ..services import (
+    ENROLL_OVERRIDES,
+    PROMOTION_OVERRIDES,
+    EnrollmentRefused,
+    Override,
+    require_reason,
+)
 from ..services.grades import IN_ORDER as GRADES_IN_ORDER
 from .loaders import CourseLoader
 
@@ -72,8 +78,7 @@ class _BulkForm(FlaskForm):
 
 class BulkEnrollForm(_BulkForm):
     course = course_field("Course section")
-    overrides = override_field(Override.CAPACITY, Override.PREREQUISITES, Override.CONFLICT,
-                               Override.CREDIT_LOAD, Override.WINDOW)
+    overrides = override_field(*ENROLL_OVERRIDES)
     reason = reason_field()
 
 
@@ -83,15 +88,15 @@ class BulkDropForm(_BulkForm):
 
 
 class BulkPromoteForm(_BulkForm):
-    overrides = override_field(Override.CAPACITY, Override.CONFLICT, Override.CREDIT_LOAD)
+    overrides = override_field(*PROMOTION_OVERRIDES)
     reason = TextAreaField("Reason", validators=[InputRequired(), Length(max=500)],
                            filters=[strip], description="Required; recorded in the audit log.")
 
 
 class BulkMoveForm(_BulkForm):
     course = course_field("Move to section")
-    overrides = override_field(Override.CAPACITY, Override.PREREQUISITES, Override.CONFLICT,
-                               Override.CREDIT_LOAD)
+    # A move is staff's own decision about the window (see services.move).
+    overrides = override_field(*(o for o in ENROLL_OVERRIDES if o != Override.WINDOW))
     reason = reason_field()
 
 

@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import HiddenField, SelectField
 from wtforms.validators import InputRequired
 
-from .. import clock
+from .. import clock, services
 from ..database import write_transaction
 from ..extensions import db
 from ..imports import ImportRefused, apply_import, decode_upload, plan_import
@@ -25,10 +25,9 @@ from .forms import check_override_reason, override_field, reason_field
 from .security import StaffOnly
 
 KIND_LABELS = {"terms": "Terms", "courses": "Courses", "students": "Students",
-               "enrollments": "Enrollments"}
+               "enrollments": "Enrollments", "holds": "Holds"}
 SALT = "admin-csv-import"
 MAX_AGE = 3600  # seconds a preview stays valid for its confirm
-IMPORT_OVERRIDES = (Override.CAPACITY, Override.CONFLICT, Override.CREDIT_LOAD)
 
 
 class UploadForm(FlaskForm):
@@ -36,7 +35,7 @@ class UploadForm(FlaskForm):
                        validators=[InputRequired()])
     file = FileField("CSV file (UTF-8, header row first)",
                      validators=[FileRequired("Choose a CSV file.")])
-    overrides = override_field(*IMPORT_OVERRIDES, label="Overrides (enrollments only)")
+    overrides = override_field(*services.IMPORT_OVERRIDES, label="Overrides (enrollments only)")
     reason = reason_field()
 
     def validate(self, extra_validators=None):

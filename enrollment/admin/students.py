@@ -39,8 +39,7 @@ class StudentView(BulkActionsMixin, RosterFormMixin, RecordFormMixin, StaffModel
     link_loader = CourseLoader(COURSE_LOOKUP)
     link_description = ("Type a course code or title. Added courses enroll the student (or "
                         "waitlist when full) by the rules; removed ones are dropped.")
-    link_overrides = (Override.CAPACITY, Override.PREREQUISITES, Override.CONFLICT,
-                      Override.CREDIT_LOAD, Override.WINDOW, Override.DEADLINE)
+    link_overrides = (*services.ENROLL_OVERRIDES, Override.DEADLINE)
     unique_message = "Another student already uses this student number or email."
 
     column_list = ["student_number", "user.name", "user.email", "program", "max_credits"]

@@ -1,14 +1,16 @@
-"""`flask` commands: create-staff, seed-demo, import-csv, roster."""
+"""`flask` commands: create-staff, seed-demo, import-csv, roster, holds."""
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from .holds import holds
     from .imports import import_csv
     from .roster import roster
     from .seed import seed_demo
     from .users import create_staff
 
     app.cli.add_command(create_staff)
+    app.cli.add_command(holds)
     app.cli.add_command(import_csv)
     app.cli.add_command(roster)
     app.cli.add_command(seed_demo)

@@ -13,8 +13,7 @@ from ..extensions import db
 from ..imports import KINDS, ImportRefused, apply_import, decode_upload, plan_import
 
 # Window and prerequisites are never checked for imports; these are the rules one may lift.
-OVERRIDES = [services.Override.CAPACITY, services.Override.CONFLICT,
-             services.Override.CREDIT_LOAD]
+OVERRIDES = services.IMPORT_OVERRIDES
 PROGRESS_FROM = 500  # rows; smaller files finish before a bar would be any use
 
 

@@ -3,7 +3,7 @@ from flask import Blueprint, Response, render_template
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
-from .. import clock
+from .. import clock, services
 from ..auth.access import student_required
 from .calendar import schedule_calendar
 from .grid import week_grid
@@ -19,8 +19,9 @@ def schedule():
     student = current_user.student
     data = student_schedule(student)
     grids = {t.term.id: week_grid(t.enrolled) for t in data.terms}
+    holds = services.blocking_holds([student.id])[student.id]
     return render_template("schedule/schedule.html", student=student, schedule=data,
-                           grids=grids)
+                           grids=grids, holds=holds)
 
 
 @bp.get("/schedule.ics")

@@ -14,15 +14,21 @@ from .audit import history_for_course, history_for_student
 from .batch import enroll_many
 from .counts import SeatCount, seat_count, seat_counts, waitlist_position, waitlist_positions
 from .drop import DropResult, drop
-from .eligibility import enrollment_blockers
+from .eligibility import (
+    ENROLL_OVERRIDES,
+    IMPORT_OVERRIDES,
+    PROMOTION_OVERRIDES,
+    enrollment_blockers,
+)
 from .enroll import enroll
 from .errors import REASON_REQUIRED, EnrollmentRefused, Override, Refusal, require_reason
+from .holds import blocking_holds, clear_hold, place_hold
 from .locking import NotInWriteTransaction, lock_course
 from .staff import GRADES, complete, move, promote, set_capacity
 from .waitlist import Promotions
 
 __all__ = [
-    "GRADES", "REASON_REQUIRED", "DropResult", "EnrollmentRefused", "NotInWriteTransaction",
+    "ENROLL_OVERRIDES", "GRADES", "IMPORT_OVERRIDES", "PROMOTION_OVERRIDES", "REASON_REQUIRED", "DropResult", "blocking_holds", "clear_hold", "place_hold", "EnrollmentRefused", "NotInWriteTransaction",
     "Override", "Promotions", "Refusal", "SeatCount", "Source", "Status", "complete", "drop",
     "enroll", "enroll_many", "enrollment_blockers", "history_for_course", "history_for_student",
     "lock_course", "move", "promote", "require_reason", "seat_count", "seat_counts", "set_capacity", "waitlist_position",

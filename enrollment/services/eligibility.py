@@ -16,10 +16,11 @@ from sqlalchemy.orm import aliased
 
 from ..clock import wall_clock
 from ..extensions import db
-from ..models import Course, Enrollment, Source, Status, Student, prerequisite_links
+from ..models import Course, Enrollment, Hold, Source, Status, Student, prerequisite_links
 from . import grades
 from .counts import SeatCount, seat_count
 from .errors import Override, Refusal
+from .holds import blocking_holds
 
 
 @dataclass
@@ -134,9 +135,18 @@ class Facts:
     load: TermLoad = field(default_factory=lambda: TermLoad([], []))
     completions: Completions = field(default_factory=Completions)
     seats: SeatCount = field(default_factory=SeatCount)
+    holds: list[Hold] = field(default_factory=list)  # active holds that block registration
 
 
 # --- the rules: each looks at the facts and returns a Refusal or None ---------------------
+
+def hold_refusal(facts: Facts) -> Refusal | None:
+    if not facts.holds:
+        return None
+    named = "; ".join(f"{h.office} ({h.reason}){f', contact {h.contact}' if h.contact else ''}"
+                      for h in facts.holds)
+    return Refusal("hold", f"A hold blocks your registration: {named}. Drops are not affected.")
+
 
 def window_refusal(facts: Facts) -> Refusal | None:
     term = facts.course.term
@@ -220,6 +230,7 @@ class Rule:
 # The registry, in the order refusals are reported. A new rule is a check above and a line
 # here; its facts load with the others (`check_enroll`, `batch.enroll_many`).
 RULES = (
+    Rule(hold_refusal, Override.HOLD),
     Rule(window_refusal, Override.WINDOW),
     Rule(link_refusal, None),
     Rule(conflict_refusal, Override.CONFLICT),
@@ -229,13 +240,22 @@ RULES = (
     Rule(capacity_refusal, Override.CAPACITY),
 )
 # What can stop a waitlisted student from taking a freed seat (the rest held when they joined).
-PROMOTION_RULES = tuple(r for r in RULES if r.check in (conflict_refusal, credit_refusal))
+PROMOTION_RULES = tuple(r for r in RULES
+                        if r.check in (hold_refusal, conflict_refusal, credit_refusal))
+
+
+# The overrides staff are offered, derived from the registry (a new rule shows up in every form).
+ENROLL_OVERRIDES = tuple(r.override for r in RULES if r.override is not None)
+PROMOTION_OVERRIDES = (Override.CAPACITY,
+                       *(r.override for r in PROMOTION_RULES if r.override is not None))
+IMPORT_SKIPS = frozenset({Override.WINDOW, Override.PREREQUISITES})
+IMPORT_OVERRIDES = tuple(o for o in ENROLL_OVERRIDES if o not in IMPORT_SKIPS)
 
 
 def skipped_rules(source: Source, override: frozenset[Override]) -> frozenset[Override]:
     """Imports skip the window and prerequisites (they record decisions made elsewhere)."""
     if source == Source.IMPORT:
-        return override | {Override.WINDOW, Override.PREREQUISITES}
+        return override | IMPORT_SKIPS
     return override
 
 
@@ -265,6 +285,7 @@ def check_enroll(student: Student, course: Course, *, now: datetime,
         link=existing_link(student.id, course.id),
         load=term_load(student.id, course.term_id),
         completions=completions(student.id, course),
+        holds=blocking_holds([student.id])[student.id],
         seats=seats if seats is not None else seat_count(course.id),
     ), skip=skip)
 
@@ -278,10 +299,14 @@ def enrollment_blockers(student: Student, course: Course, *, now: datetime) -> l
 
 
 def promotion_refusals(student: Student, course: Course, load: TermLoad, *, now: datetime,
-                       skip: frozenset[Override] = frozenset()) -> list[Refusal]:
+                       skip: frozenset[Override] = frozenset(),
+                       holds: list[Hold] | None = None) -> list[Refusal]:
     """Why a waitlisted student cannot take a freed seat now (a new conflict, a credit load).
 
     `load` must leave out `course` itself (see `term_loads(excluding=...)`).
     """
-    return evaluate(Facts(student, course, now, load=load), skip=skip, rules=PROMOTION_RULES)
+    if holds is None:
+        holds = blocking_holds([student.id])[student.id]
+    return evaluate(Facts(student, course, now, load=load, holds=holds), skip=skip,
+                    rules=PROMOTION_RULES)
 

@@ -27,6 +27,7 @@ class Override(enum.StrEnum):
     WINDOW = "window", "Enrollment window"
     DEADLINE = "deadline", "Drop deadline"
     REPEAT = "repeat", "Repeat (take a passed course again)"
+    HOLD = "hold", "Registration hold"
 
 
 REASON_REQUIRED = "A reason is required when overriding a rule."

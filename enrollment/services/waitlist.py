@@ -13,6 +13,7 @@ from . import audit
 from .counts import seat_count
 from .eligibility import promotion_refusals, term_loads
 from .errors import Refusal
+from .holds import blocking_holds
 
 
 @dataclass
@@ -42,10 +43,12 @@ def fill_from_waitlist(course: Course, *, actor: User | None, now: datetime,
     if not waiting:
         return result
     loads = term_loads([e.student_id for e in waiting], course.term_id, excluding=course.id)
+    holds = blocking_holds(loads)
     for link in waiting:
         if free <= 0:
             break
-        refusals = promotion_refusals(link.student, course, loads[link.student_id], now=now)
+        refusals = promotion_refusals(link.student, course, loads[link.student_id], now=now,
+                                      holds=holds[link.student_id])
         if refusals:
             refusal = refusals[0]
             result.skipped.append((link.student, refusal))

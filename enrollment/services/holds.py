@@ -1,0 +1,57 @@
+"""Placing and clearing holds, and the holds that block registration (read for the rules)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+
+from ..extensions import db
+from ..models import Hold, Student, User
+from .errors import EnrollmentRefused
+
+_BLOCKING = (
+    select(Hold)
+    .where(Hold.student_id.in_(bindparam("ids", expanding=True)), Hold.cleared_at.is_(None),
+           Hold.blocks_registration.is_(True))
+    .order_by(Hold.office)
+)
+
+
+def blocking_holds(student_ids) -> dict[int, list[Hold]]:
+    """The active holds that block registration, per student, in one query."""
+    found: dict[int, list[Hold]] = defaultdict(list)
+    ids = list(set(student_ids))
+    if ids:
+        for hold in db.session.scalars(_BLOCKING, {"ids": ids}):
+            found[hold.student_id].append(hold)
+    return found
+
+
+def place_hold(student: Student, office: str, *, reason: str, contact: str = "",
+               blocks_registration: bool = True, actor: User | None, now: datetime) -> Hold:
+    """Add the office's hold on the student, or update (and reopen) the one it has; flushes."""
+    hold = db.session.scalar(select(Hold).where(Hold.student_id == student.id,
+                                                Hold.office == office))
+    if hold is None:
+        hold = Hold(student_id=student.id, office=office)
+        db.session.add(hold)
+    hold.reason, hold.contact, hold.blocks_registration = reason, contact, blocks_registration
+    if hold.id is None or not hold.active:
+        hold.added_at, hold.added_by_id = now, actor.id if actor is not None else None
+        hold.cleared_at = hold.cleared_by_id = None
+        hold.cleared_reason = ""
+    db.session.flush()
+    return hold
+
+
+def clear_hold(hold: Hold, *, reason: str, actor: User | None, now: datetime) -> Hold:
+    """Clear an active hold; the reason is required and kept with who cleared it and when."""
+    if not (reason or "").strip():
+        raise EnrollmentRefused.single("reason_required", "A reason is required to clear a hold.")
+    if not hold.active:
+        raise EnrollmentRefused.single("not_active", f"The {hold.office} hold is already cleared.")
+    hold.cleared_at, hold.cleared_reason = now, reason.strip()
+    hold.cleared_by_id = actor.id if actor is not None else None
+    db.session.flush()
+    return hold
