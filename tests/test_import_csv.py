@@ -335,7 +335,7 @@ def test_wrong_number_of_cells_and_broken_quotes(run):
 # The API the admin upload page uses ---------------------------------------------------------
 
 def test_api_plan_then_apply(app, make_staff):
-    assert KINDS == ("terms", "courses", "students", "enrollments", "holds")  # DESIGN order
+    assert KINDS == ("terms", "courses", "students", "enrollments", "appointments", "holds")
     plan = plan_import("terms", TERMS, now=NOW)
     assert plan.ok and plan.kind == "terms"
     assert plan.counts == {"create": 2, "update": 0, "unchanged": 0}

@@ -25,7 +25,8 @@ from .forms import check_override_reason, override_field, reason_field
 from .security import StaffOnly
 
 KIND_LABELS = {"terms": "Terms", "courses": "Courses", "students": "Students",
-               "enrollments": "Enrollments", "holds": "Holds"}
+               "enrollments": "Enrollments", "appointments": "Appointments",
+               "holds": "Holds"}
 SALT = "admin-csv-import"
 MAX_AGE = 3600  # seconds a preview stays valid for its confirm
 

@@ -21,6 +21,7 @@ from ..auth.access import student_required
 from ..database import write_transaction
 from ..extensions import db, login_manager
 from ..models import MAX_ID, Status
+from ..services import appointments
 from . import queries
 from .forms import CatalogFilterForm, CourseActionForm, page_number
 from .messages import drop_message, enroll_message, refusal_message
@@ -51,8 +52,14 @@ def index():
     return render_template(
         "catalog/index.html", form=form, pagination=pagination, notes=chosen.notes,
         seats=queries.availabilities(pagination.items), page_url=lambda p: _catalog_url(form, p),
-        filtered=chosen.narrowed,
+        filtered=chosen.narrowed, appointments=_upcoming_appointments(),
     )
+
+
+def _upcoming_appointments() -> list:
+    """A student's appointments still ahead ("You can register from …"), else none."""
+    student = current_user.student if current_user.is_authenticated else None
+    return appointments.upcoming(student, clock.now()) if student is not None else []
 
 
 def _catalog_url(form: CatalogFilterForm, page: int) -> str:

@@ -1,8 +1,9 @@
-"""`flask` commands: create-staff, seed-demo, import-csv, roster, holds."""
+"""`flask` commands: create-staff, seed-demo, import-csv, roster, holds, appointments."""
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from .appointments import appointments
     from .holds import holds
     from .imports import import_csv
     from .roster import roster
@@ -11,6 +12,7 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(create_staff)
     app.cli.add_command(holds)
+    app.cli.add_command(appointments)
     app.cli.add_command(import_csv)
     app.cli.add_command(roster)
     app.cli.add_command(seed_demo)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ..models import User
-from . import courses, enrollments, holds, students, terms
+from . import appointments, courses, enrollments, holds, students, terms
 from .plan import (
     KINDS,
     ApplyContext,
@@ -36,7 +36,8 @@ __all__ = ["KINDS", "ImportPlan", "ImportRefused", "ImportResult", "PlannedRow",
 
 # The registry: every kind is a module with the `Importer` protocol.
 MODULES: dict[str, Importer] = {"terms": terms, "courses": courses, "students": students,
-                                "enrollments": enrollments, "holds": holds}
+                                "enrollments": enrollments, "appointments": appointments,
+                                "holds": holds}
 
 
 def columns(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-KINDS = ("terms", "courses", "students", "enrollments", "holds")
+KINDS = ("terms", "courses", "students", "enrollments", "appointments", "holds")
 ACTIONS = ("create", "update", "unchanged")
 
 

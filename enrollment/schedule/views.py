@@ -5,6 +5,7 @@ from werkzeug.utils import secure_filename
 
 from .. import clock, services
 from ..auth.access import student_required
+from ..services import appointments
 from .calendar import schedule_calendar
 from .grid import week_grid
 from .queries import student_schedule
@@ -21,7 +22,8 @@ def schedule():
     grids = {t.term.id: week_grid(t.enrolled) for t in data.terms}
     holds = services.blocking_holds([student.id])[student.id]
     return render_template("schedule/schedule.html", student=student, schedule=data,
-                           grids=grids, holds=holds)
+                           grids=grids, holds=holds,
+                           appointments=appointments.upcoming(student, clock.now()))
 
 
 @bp.get("/schedule.ics")

@@ -20,7 +20,7 @@ from .counts import seat_counts
 from .eligibility import Completions, Facts, TermLoad, evaluate, skipped_rules
 from .enroll import add_link, checked_override
 from .errors import EnrollmentRefused, Override
-from .holds import blocking_holds
+from .holds import registration_gates
 from .locking import lock_courses
 
 
@@ -47,7 +47,7 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
     codes = {c.code for c in courses.values()} | {code for cs in required.values() for code in cs}
     links, loads, found = _links_loads_and_completions(
         student_ids, {c.term_id for c in courses.values()}, codes)
-    holds = blocking_holds(student_ids)
+    holds, openings = registration_gates(student_ids, {c.term_id for c in courses.values()})
 
     results: list[Enrollment | EnrollmentRefused] = []
     events: list[dict] = []
@@ -59,7 +59,8 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
         reasons = evaluate(Facts(student, course, now, link=links.get((student.id, course.id)),
                                  load=load, seats=seats[course.id],
                                  completions=Completions.of(required[course.id], done),
-                                 holds=holds[student.id]),
+                                 holds=holds[student.id],
+                                 opens_at=openings.get((student.id, course.term_id))),
                            skip=skip)
         if reasons:
             results.append(EnrollmentRefused(reasons))

@@ -20,7 +20,7 @@ from ..models import Course, Enrollment, Hold, Source, Status, Student, prerequi
 from . import grades
 from .counts import SeatCount, seat_count
 from .errors import Override, Refusal
-from .holds import blocking_holds
+from .holds import blocking_holds, registration_gates
 
 
 @dataclass
@@ -136,6 +136,7 @@ class Facts:
     completions: Completions = field(default_factory=Completions)
     seats: SeatCount = field(default_factory=SeatCount)
     holds: list[Hold] = field(default_factory=list)  # active holds that block registration
+    opens_at: datetime | None = None  # the student's appointment in the term, if any
 
 
 # --- the rules: each looks at the facts and returns a Refusal or None ---------------------
@@ -149,8 +150,12 @@ def hold_refusal(facts: Facts) -> Refusal | None:
 
 
 def window_refusal(facts: Facts) -> Refusal | None:
+    """The term's window, and within it the student's own appointment (time ticket)."""
     term = facts.course.term
     state = term.window_state(facts.now)
+    if state == "open" and facts.opens_at is not None and facts.now < facts.opens_at:
+        return Refusal("appointment_not_yet", f"You can register from "
+                                              f"{wall_clock(facts.opens_at)}.")
     if state == "not_open":
         return Refusal("window_not_open", f"Enrollment for {term.name} opens on "
                                           f"{wall_clock(term.enrollment_opens)}.")
@@ -280,12 +285,14 @@ def check_enroll(student: Student, course: Course, *, now: datetime,
                  skip: frozenset[Override] = frozenset(),
                  seats: SeatCount | None = None) -> list[Refusal]:
     """Every refusal for enrolling `student` in `course` now, after the skipped rules."""
+    holds, openings = registration_gates([student.id], [course.term_id])
     return evaluate(Facts(
         student, course, now,
         link=existing_link(student.id, course.id),
         load=term_load(student.id, course.term_id),
         completions=completions(student.id, course),
-        holds=blocking_holds([student.id])[student.id],
+        holds=holds[student.id],
+        opens_at=openings.get((student.id, course.term_id)),
         seats=seats if seats is not None else seat_count(course.id),
     ), skip=skip)
 

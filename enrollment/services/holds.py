@@ -1,4 +1,5 @@
-"""Placing and clearing holds, and the holds that block registration (read for the rules)."""
+"""Placing and clearing holds; the holds and appointments that gate registration (read for
+the rules in one round trip)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -7,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 
 from ..extensions import db
-from ..models import Hold, Student, User
+from ..models import Appointment, Hold, Student, User
 from .errors import EnrollmentRefused
 
 _BLOCKING = (
@@ -26,6 +27,33 @@ def blocking_holds(student_ids) -> dict[int, list[Hold]]:
         for hold in db.session.scalars(_BLOCKING, {"ids": ids}):
             found[hold.student_id].append(hold)
     return found
+
+
+_GATES = (
+    select(Student.id, Appointment.term_id, Appointment.opens_at, Hold)
+    .outerjoin(Appointment, (Appointment.student_id == Student.id)
+               & Appointment.term_id.in_(bindparam("terms", expanding=True)))
+    .outerjoin(Hold, (Hold.student_id == Student.id) & Hold.cleared_at.is_(None)
+               & Hold.blocks_registration.is_(True))
+    .where(Student.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Hold.office)
+)
+
+
+def registration_gates(student_ids, term_ids):
+    """({student_id: [blocking holds]}, {(student_id, term_id): appointment}) in one query."""
+    holds: dict[int, list[Hold]] = defaultdict(list)
+    openings: dict[tuple[int, int], datetime] = {}
+    ids, terms = list(set(student_ids)), list(set(term_ids))
+    if not ids:
+        return holds, openings
+    for student_id, term_id, opens_at, hold in db.session.execute(
+            _GATES, {"ids": ids, "terms": terms or [0]}):
+        if term_id is not None:
+            openings[(student_id, term_id)] = opens_at
+        if hold is not None and hold not in holds[student_id]:
+            holds[student_id].append(hold)
+    return holds, openings
 
 
 def place_hold(student: Student, office: str, *, reason: str, contact: str = "",
