@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from enrollment import clock, create_app, services
+from enrollment.cli import demo_catalog as catalog
 from enrollment.cli.seed import seed_demo
 from enrollment.database import write_transaction
 from enrollment.extensions import db
@@ -209,3 +210,21 @@ def test_new_rows_after_seeding_get_fresh_ids(seeded, make_student, make_course)
     with write_transaction(db.session):
         services.enroll(student, course, actor=None, now=clock.now())
     assert db.session.get(Student, student.id).user.email == student.user.email
+
+
+def test_the_demo_has_appointments_and_holds_but_not_for_the_named_logins(seeded):
+    from enrollment.models import Appointment, Hold, Term, User
+    from enrollment.services import appointments as appointment_service
+
+    now = clock.now()
+    current = db.session.scalars(sa.select(Term).order_by(Term.enrollment_opens.desc())).first()
+    opens = list(db.session.scalars(sa.select(Appointment.opens_at)
+                                    .where(Appointment.term_id == current.id)))
+    assert len(opens) == db.session.scalar(sa.select(sa.func.count()).select_from(Student))
+    assert any(t <= now for t in opens) and any(t > now for t in opens)  # groups still ahead
+    holds = db.session.scalars(sa.select(Hold)).all()
+    assert holds and any(h.blocks_registration for h in holds)
+    for email, *_ in catalog.DEMO_STUDENTS:
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        assert appointment_service.upcoming(user.student, now) == []
+        assert not [h for h in holds if h.student_id == user.student.id]

@@ -22,10 +22,12 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import (
     Action,
+    Appointment,
     Course,
     Department,
     Enrollment,
     EnrollmentEvent,
+    Hold,
     Role,
     Source,
     Status,
@@ -35,6 +37,7 @@ from ..models import (
     new_session_token,
     prerequisite_links,
 )
+from ..services import appointments
 from . import demo_catalog as catalog
 from .demo_school import DemoSchool, build_school
 
@@ -189,10 +192,45 @@ def write_school(school: DemoSchool, *, now: datetime) -> dict[Status, int]:
         _write_links(writer, school, student_ids, user_ids, course_ids, staff_id)
         if writer.sqlite:
             writer.conn.exec_driver_sql("PRAGMA cache_size = -2000")
+    _write_policies(school, term_ids, student_ids, staff_id, now)
     counts = {status: 0 for status in Status}
     for link in school.links:
         counts[link.status] += 1
     return counts
+
+
+HOLD_EVERY = 40  # one student in this many has a hold
+HOLD_OFFICES = [("Bursar", "Tuition balance due", "bursar@example.edu", True),
+                ("Advising", "Meet your adviser before registering", "advising@example.edu", True),
+                ("Library", "Overdue books (does not block registration)", "library@example.edu",
+                 False)]
+APPOINTMENT_GROUPS = 6
+
+
+def _write_policies(school: DemoSchool, term_ids: list[int], student_ids: list[int],
+                    staff_id: int, now: datetime) -> None:
+    """Registration policies a newcomer sees on the first run: appointments in groups for the
+    current term (half of them still ahead), and a few holds. The named demo students can
+    register at once and have no hold."""
+    named = {email for email, *_ in catalog.DEMO_STUDENTS}
+    free = {student_ids[i] for i, s in enumerate(school.students) if s.email in named}
+    rows = [{"student_id": sid, "office": office, "reason": reason, "contact": contact,
+             "blocks_registration": blocks, "added_at": now, "added_by_id": staff_id,
+             "cleared_reason": ""}
+            for n, sid in enumerate(student_ids[::HOLD_EVERY]) if sid not in free
+            for office, reason, contact, blocks in [HOLD_OFFICES[n % len(HOLD_OFFICES)]]]
+    if rows:
+        db.session.execute(sa.insert(Hold), rows)
+    current = db.session.get(Term, term_ids[1])
+    if not student_ids or now > current.enrollment_closes:
+        return
+    start = max(current.enrollment_opens, now - timedelta(hours=APPOINTMENT_GROUPS // 2))
+    size = -(-len(student_ids) // APPOINTMENT_GROUPS)  # ceil
+    appointments.assign(current, start=start, every=timedelta(hours=1), group_size=size)
+    if free:
+        db.session.execute(sa.update(Appointment).where(
+            Appointment.term_id == current.id, Appointment.student_id.in_(free))
+            .values(opens_at=start))
 
 
 def _write_links(writer: _BulkWriter, school: DemoSchool, student_ids, user_ids, course_ids,
