@@ -112,3 +112,28 @@ def test_drop_deadline_refusal_names_its_override(make_course, make_student):
     with pytest.raises(EnrollmentRefused) as refused, write_transaction(db.session):
         services.drop(student, course, actor=None, now=late)
     assert refused.value.reasons[0].override == Override.DEADLINE
+
+
+def test_students_read_you_and_staff_read_the_students_name(make_course, make_student):
+    from datetime import time as clock_time
+
+    prereq = make_course(code="CS100")
+    busy = make_course(days="MWF", start_time=clock_time(9), end_time=clock_time(10), credits=4)
+    course = make_course(term=busy.term, code="CS201", prerequisites=[prereq], credits=4,
+                         days="TR", start_time=clock_time(9), end_time=clock_time(10))
+    student = make_student(name="Alan Turing", max_credits=6)
+    with write_transaction(db.session):
+        services.enroll(student, busy, actor=None, now=NOW)
+    own = {r.code: r.message for r in services.enrollment_blockers(student, course, now=NOW)}
+    assert own["missing_prerequisite"] == "You have not completed the prerequisite CS100."
+    assert own["credit_limit"] == ("CS201 would bring your credits this term to 8, over your "
+                                   "maximum of 6 (you have 4).")
+    with pytest.raises(EnrollmentRefused) as staff, write_transaction(db.session):
+        services.enroll(student, course, actor=None, now=NOW, source=Source.STAFF)
+    words = {r.code: r.message for r in staff.value.reasons}
+    assert words["missing_prerequisite"] == "Alan Turing has not completed the prerequisite CS100."
+    assert words["credit_limit"] == ("CS201 would bring Alan Turing's credits this term to 8, "
+                                     "over Alan Turing's maximum of 6 (Alan Turing has 4).")
+    with write_transaction(db.session):
+        [batch] = services.enroll_many([(student, busy)], actor=None, now=NOW)
+    assert batch.reasons[0].message == f"Alan Turing is already enrolled in {busy.code}."

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import Course, Enrollment, Source, Status, Student, User, prerequisite_links
 from . import audit
 from .counts import seat_counts
-from .eligibility import Completions, Facts, TermLoad, evaluate, skipped_rules
+from .eligibility import Completions, Facts, TermLoad, evaluate, skipped_rules, voice_for
 from .enroll import add_link, checked_override
 from .errors import EnrollmentRefused, Override
 from .holds import registration_gates
@@ -60,7 +60,8 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
                                  load=load, seats=seats[course.id],
                                  completions=Completions.of(required[course.id], done),
                                  holds=holds[student.id],
-                                 opens_at=openings.get((student.id, course.term_id))),
+                                 opens_at=openings.get((student.id, course.term_id)),
+                                 voice=voice_for(student, source)),
                            skip=skip)
         if reasons:
             results.append(EnrollmentRefused(reasons))

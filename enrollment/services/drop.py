@@ -35,8 +35,9 @@ def drop(student: Student, course: Course, *, actor: User | None, now: datetime,
     course = lock_course(course)
     link = existing_link(student.id, course.id)
     if link is None or (link.status == Status.COMPLETED and not by_staff):
+        who = f"{student.name} is" if by_staff else "You are"
         raise EnrollmentRefused.single(
-            "not_enrolled", f"You are not enrolled in or waitlisted for {course.code}.")
+            "not_enrolled", f"{who} not enrolled in or waitlisted for {course.code}.")
     if (now > course.term.drop_deadline and link.status != Status.COMPLETED
             and not (by_staff and Override.DEADLINE in override)):
         raise EnrollmentRefused.single(

@@ -125,6 +125,30 @@ def existing_link(student_id: int, course_id: int) -> Enrollment | None:
 
 
 @dataclass(frozen=True)
+class Voice:
+    """Who a refusal speaks of: the student themself ("You have …") or, to staff and in the
+    audit, the student by name ("Alan Turing has …")."""
+
+    name: str = ""  # empty: the student is the reader
+
+    @property
+    def who(self) -> str:
+        return self.name or "You"
+
+    @property
+    def whose(self) -> str:
+        return f"{self.name}'s" if self.name else "your"
+
+    def verb(self, you: str, they: str) -> str:
+        return they if self.name else you
+
+
+def voice_for(student: Student, source: Source) -> Voice:
+    """Students read their own refusals; staff, imports and the audit read them by name."""
+    return Voice() if source == Source.SELF else Voice(student.name or student.student_number)
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the rules look at for one student and one course, loaded beforehand."""
 
@@ -137,6 +161,7 @@ class Facts:
     seats: SeatCount = field(default_factory=SeatCount)
     holds: list[Hold] = field(default_factory=list)  # active holds that block registration
     opens_at: datetime | None = None  # the student's appointment in the term, if any
+    voice: Voice = field(default_factory=Voice)
 
 
 # --- the rules: each looks at the facts and returns a Refusal or None ---------------------
@@ -146,7 +171,8 @@ def hold_refusal(facts: Facts) -> Refusal | None:
         return None
     named = "; ".join(f"{h.office} ({h.reason}){f', contact {h.contact}' if h.contact else ''}"
                       for h in facts.holds)
-    return Refusal("hold", f"A hold blocks your registration: {named}. Drops are not affected.")
+    return Refusal("hold", f"A hold blocks {facts.voice.whose} registration: {named}. Drops are "
+                           "not affected.")
 
 
 def window_refusal(facts: Facts) -> Refusal | None:
@@ -154,7 +180,7 @@ def window_refusal(facts: Facts) -> Refusal | None:
     term = facts.course.term
     state = term.window_state(facts.now)
     if state == "open" and facts.opens_at is not None and facts.now < facts.opens_at:
-        return Refusal("appointment_not_yet", f"You can register from "
+        return Refusal("appointment_not_yet", f"{facts.voice.who} can register from "
                                               f"{wall_clock(facts.opens_at)}.")
     if state == "not_open":
         return Refusal("window_not_open", f"Enrollment for {term.name} opens on "
@@ -166,14 +192,16 @@ def window_refusal(facts: Facts) -> Refusal | None:
 
 
 def link_refusal(facts: Facts) -> Refusal | None:
-    link, course = facts.link, facts.course
+    link, course, v = facts.link, facts.course, facts.voice
     if link is None:
         return None
+    are, have = v.verb("are", "is"), v.verb("have", "has")
     if link.status == Status.ENROLLED:
-        return Refusal("already_enrolled", f"You are already enrolled in {course.code}.")
+        return Refusal("already_enrolled", f"{v.who} {are} already enrolled in {course.code}.")
     if link.status == Status.WAITLISTED:
-        return Refusal("already_waitlisted", f"You are already on the waitlist for {course.code}.")
-    return Refusal("already_completed", f"You have already completed {course.code}.")
+        return Refusal("already_waitlisted",
+                       f"{v.who} {are} already on the waitlist for {course.code}.")
+    return Refusal("already_completed", f"{v.who} {have} already completed {course.code}.")
 
 
 def conflict_refusal(facts: Facts) -> Refusal | None:
@@ -191,7 +219,8 @@ def prerequisite_refusal(facts: Facts) -> Refusal | None:
     if not missing:
         return None
     return Refusal("missing_prerequisite",
-                   f"You have not completed the prerequisite{'s' if len(missing) > 1 else ''} "
+                   f"{facts.voice.who} {facts.voice.verb('have', 'has')} not completed the "
+                   f"prerequisite{'s' if len(missing) > 1 else ''} "
                    f"{', '.join(missing)}.")
 
 
@@ -201,8 +230,10 @@ def repeat_refusal(facts: Facts) -> Refusal | None:
     if facts.link is not None or course.repeatable or not facts.completions.passed(course.code):
         return None  # the link rule speaks for this very section
     grade = facts.completions.best[course.code]
-    return Refusal("already_completed", f"You have already completed {course.code} (grade "
-                                        f"{grade}); it cannot be taken again.")
+    v = facts.voice
+    return Refusal("already_completed", f"{v.who} {v.verb('have', 'has')} already completed "
+                                        f"{course.code} (grade {grade}); it cannot be taken "
+                                        "again.")
 
 
 def credit_refusal(facts: Facts) -> Refusal | None:
@@ -210,9 +241,11 @@ def credit_refusal(facts: Facts) -> Refusal | None:
     total = load.credits + course.credits
     if total <= student.max_credits:
         return None
+    v = facts.voice
+    has = f"{v.name} has" if v.name else "you have"
     return Refusal("credit_limit",
-                   f"{course.code} would bring your credits this term to {total}, over your "
-                   f"maximum of {student.max_credits} (you have {load.credits}).")
+                   f"{course.code} would bring {v.whose} credits this term to {total}, over "
+                   f"{v.whose} maximum of {student.max_credits} ({has} {load.credits}).")
 
 
 def capacity_refusal(facts: Facts) -> Refusal | None:
@@ -282,8 +315,8 @@ def evaluate(facts: Facts, *, skip: frozenset[Override] = frozenset(),
 
 
 def check_enroll(student: Student, course: Course, *, now: datetime,
-                 skip: frozenset[Override] = frozenset(),
-                 seats: SeatCount | None = None) -> list[Refusal]:
+                 skip: frozenset[Override] = frozenset(), seats: SeatCount | None = None,
+                 source: Source = Source.SELF) -> list[Refusal]:
     """Every refusal for enrolling `student` in `course` now, after the skipped rules."""
     holds, openings = registration_gates([student.id], [course.term_id])
     return evaluate(Facts(
@@ -294,6 +327,7 @@ def check_enroll(student: Student, course: Course, *, now: datetime,
         holds=holds[student.id],
         opens_at=openings.get((student.id, course.term_id)),
         seats=seats if seats is not None else seat_count(course.id),
+        voice=voice_for(student, source),
     ), skip=skip)
 
 
@@ -310,10 +344,12 @@ def promotion_refusals(student: Student, course: Course, load: TermLoad, *, now:
                        holds: list[Hold] | None = None) -> list[Refusal]:
     """Why a waitlisted student cannot take a freed seat now (a new conflict, a credit load).
 
-    `load` must leave out `course` itself (see `term_loads(excluding=...)`).
+    `load` must leave out `course` itself (see `term_loads(excluding=...)`). Worded with the
+    student's name: staff and the audit trail read these.
     """
     if holds is None:
         holds = blocking_holds([student.id])[student.id]
-    return evaluate(Facts(student, course, now, load=load, holds=holds), skip=skip,
-                    rules=PROMOTION_RULES)
+    return evaluate(Facts(student, course, now, load=load, holds=holds,
+                          voice=voice_for(student, Source.STAFF)),
+                    skip=skip, rules=PROMOTION_RULES)
 

@@ -41,7 +41,7 @@ def enroll(student: Student, course: Course, *, actor: User | None, now: datetim
     course = lock_course(course)
     seats = seat_count(course.id)
     skip = skipped_rules(source, override)
-    reasons = check_enroll(student, course, now=now, skip=skip, seats=seats)
+    reasons = check_enroll(student, course, now=now, skip=skip, seats=seats, source=source)
     if reasons:
         raise EnrollmentRefused(reasons)
 
