@@ -24,13 +24,28 @@ WHOLE_NUMBER = re.compile(r"[+-]?\d{1,9}")
 
 # --- filters -------------------------------------------------------------------------------
 def strip_nul(value):
-    """PostgreSQL refuses NUL characters in text: drop them before validation."""
+    """PostgreSQL refuses NUL characters in text: drop them before validation (passwords)."""
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
+# Control characters (C0, DEL, C1) have no place in stored text: they garble pages, exports
+# and terminals. One-line fields turn tabs and line breaks into spaces and drop the rest;
+# multi-line fields keep line breaks and tabs.
+_CONTROLS = "".join(map(chr, [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]))
+_ONE_LINE = str.maketrans({**dict.fromkeys(_CONTROLS), "\t": " ", "\n": " ", "\r": " "})
+_MULTI_LINE = str.maketrans({**dict.fromkeys(_CONTROLS), "\t": "\t", "\n": "\n"})
+
+
 def strip(value):
-    """Surrounding white space off (and NULs out) of a text value; others pass unchanged."""
-    return strip_nul(value).strip() if isinstance(value, str) else value
+    """A one-line text value: control characters out, surrounding white space off."""
+    return value.translate(_ONE_LINE).strip() if isinstance(value, str) else value
+
+
+def strip_text(value):
+    """A multi-line text value: line breaks (as \\n) and tabs kept, other controls out."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").translate(_MULTI_LINE).strip()
 
 
 def upper(value):

@@ -22,7 +22,7 @@ from .fields import (
     MomentField,
     TextField,
     WholeNumberField,
-    strip,
+    strip_text,
     upper,
 )
 from .models import normalize_email
@@ -86,7 +86,7 @@ class TermFields(Form):
 class CourseFields(Form):
     code = TextField("Code", max_length=20, required=True, validators=[Code()], filters=[upper])
     title = TextField("Title", max_length=200, required=True)
-    description = TextAreaField("Description", filters=[strip])
+    description = TextAreaField("Description", filters=[strip_text])
     credits = WholeNumberField("Credits", minimum=1, maximum=30, required=True, default=3)
     capacity = WholeNumberField("Capacity", minimum=0, maximum=10_000, required=True,
                                 default=30)

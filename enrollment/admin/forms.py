@@ -7,7 +7,7 @@ from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..fields import strip
+from ..fields import strip, strip_text
 from ..services import (
     ENROLL_OVERRIDES,
     PROMOTION_OVERRIDES,
@@ -35,13 +35,14 @@ def override_field(*members: Override, label: str = "Override rules") -> MultiCh
 
 
 def reason_field(label: str = "Reason") -> TextAreaField:
-    return TextAreaField(label, validators=[Optional(), Length(max=500)], filters=[strip],
+    return TextAreaField(label, validators=[Optional(), Length(max=500)], filters=[strip_text],
                          description="Required with an override; recorded in the audit log.")
 
 
 def overrides_of(field) -> frozenset[Override]:
     """The `Override` members ticked in an override field."""
-    return frozenset(Override(v) for v in (field.data or []))
+    # Blank values are no choice (Optional() lets an empty posted value through).
+    return frozenset(Override(v) for v in (field.data or []) if v)
 
 
 def check_override_reason(form) -> bool:
@@ -90,7 +91,8 @@ class BulkDropForm(_BulkForm):
 class BulkPromoteForm(_BulkForm):
     overrides = override_field(*PROMOTION_OVERRIDES)
     reason = TextAreaField("Reason", validators=[InputRequired(), Length(max=500)],
-                           filters=[strip], description="Required; recorded in the audit log.")
+                           filters=[strip_text],
+                           description="Required; recorded in the audit log.")
 
 
 class BulkMoveForm(_BulkForm):

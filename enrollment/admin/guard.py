@@ -67,7 +67,8 @@ def _text_problem(key: str, value: str) -> str | None:
 
 def _number_problem(key: str, value: str) -> str | None:
     for token in NUMBER.findall(value):
-        if abs(int(token)) > LARGEST:
+        # The length first: int() refuses digit strings past 4,300 characters.
+        if len(token.lstrip("-")) > len(str(LARGEST)) or abs(int(token)) > LARGEST:
             return f"The number in {key!r} is too large."
     return None
 

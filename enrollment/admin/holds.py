@@ -11,7 +11,7 @@ from wtforms.validators import InputRequired, Length
 from .. import clock, services
 from ..database import write_transaction
 from ..extensions import db
-from ..fields import strip
+from ..fields import strip_text
 from ..models import Hold, Student
 from ..records import HoldFields
 from .base import StaffModelView, flash_outcome, time_filters
@@ -24,7 +24,7 @@ from .records import RecordFormMixin
 class ClearHoldForm(_BulkForm):
     reason = TextAreaField("Reason", validators=[InputRequired("A reason is required to clear "
                                                                "a hold."), Length(max=500)],
-                           filters=[strip], description="Kept with the hold.")
+                           filters=[strip_text], description="Kept with the hold.")
 
 
 def _clear_one(view, hold, form, context) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..fields import strip_text
 from ..models import Action, Course, EnrollmentEvent, Status, Student, User
 
 
@@ -38,7 +39,8 @@ def event_values(action: Action, student: Student, course: Course, *, actor: Use
         student_id=student.id,
         course_id=course.id,
         action=action,
-        reason=reason or "",
+        # Reasons come from every edge (forms, the CLI, the API): no control characters.
+        reason=strip_text(reason or ""),
         student_label=f"{student.student_number} {student.name}".strip(),
         course_label=f"{course.term.code} {course.code}" if course.term else course.code,
     )

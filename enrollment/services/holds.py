@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 
 from ..extensions import db
+from ..fields import strip_text
 from ..models import Appointment, Hold, Student, User
 from .errors import EnrollmentRefused
 
@@ -75,11 +76,11 @@ def place_hold(student: Student, office: str, *, reason: str, contact: str = "",
 
 def clear_hold(hold: Hold, *, reason: str, actor: User | None, now: datetime) -> Hold:
     """Clear an active hold; the reason is required and kept with who cleared it and when."""
-    if not (reason or "").strip():
+    if not strip_text(reason or ""):
         raise EnrollmentRefused.single("reason_required", "A reason is required to clear a hold.")
     if not hold.active:
         raise EnrollmentRefused.single("not_active", f"The {hold.office} hold is already cleared.")
-    hold.cleared_at, hold.cleared_reason = now, reason.strip()
+    hold.cleared_at, hold.cleared_reason = now, strip_text(reason)
     hold.cleared_by_id = actor.id if actor is not None else None
     db.session.flush()
     return hold
