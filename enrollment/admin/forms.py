@@ -29,7 +29,8 @@ class MultiCheckboxField(SelectMultipleField):
 def override_field(*members: Override, label: str = "Override rules") -> MultiCheckboxField:
     members = members or tuple(Override)
     return MultiCheckboxField(
-        label, choices=[(m.value, m.label) for m in members], validators=[Optional()],
+        # No Optional(): it would let a blank first value wave unknown ones through.
+        label, choices=[(m.value, m.label) for m in members],
         description="Tick only the rules you mean to set aside; each override is recorded "
                     "in the audit log with the reason.")
 
