@@ -102,7 +102,12 @@ class CourseFields(Form):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        if not {"start_time", "end_time"} <= set(self._fields):
+        given = {"start_time", "end_time"} & set(self._fields)
+        if len(given) == 1:  # a CSV file with one of the two columns: half a change
+            (name,) = given
+            return _fail(self, name, "start_time and end_time go together: give both columns "
+                                     "(or neither)")
+        if not given:
             return ok
         start, end, days = _given(self, "start_time", "end_time", "days")
         if self.start_time.errors or self.end_time.errors:
