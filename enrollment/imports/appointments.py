@@ -16,7 +16,7 @@ from ..fields import MomentField
 from ..models import Appointment, Student, Term
 from ..records import StudentFields, TermFields
 from .plan import ApplyContext, ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
-from .reading import Cells, FirstSeen, Table
+from .reading import Table, read_rows
 from .writing import Outcomes, flush_or_refuse
 
 REQUIRED = ("term", "student_number", "opens_at")
@@ -39,13 +39,9 @@ def _references(terms, numbers):
 
 
 def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
-    parsed, seen = [], FirstSeen()
-    for row in table.rows:
-        cells = Cells(row, plan.errors)
-        values = cells.read(AppointmentRow)
-        key = (values.get("term"), values.get("student_number"))
-        seen.check(cells, "student_number", key, f"{key[1]} in {key[0]}")
-        parsed.append((cells, values))
+    parsed, seen = read_rows(table, plan, AppointmentRow, key=("term", "student_number"),
+                             column="student_number", what=lambda term, number:
+                             f"{number} in {term}")
     terms, students = _references({k[0] for k in seen.lines}, {k[1] for k in seen.lines})
     existing = {(a.term_id, a.student_id): a for a in db.session.scalars(
         select(Appointment).where(Appointment.term_id.in_([t.id for t in terms.values()])))}

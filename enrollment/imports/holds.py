@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import Hold, Student
 from ..records import HoldFields, StudentFields
 from .plan import ApplyContext, ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
-from .reading import Cells, FirstSeen, Table
+from .reading import Table, read_rows
 from .writing import Outcomes, flush_or_refuse
 
 REQUIRED = ("student_number", "office", "reason")
@@ -32,14 +32,9 @@ def _students(numbers) -> dict[str, Student]:
 
 
 def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
-    parsed = []
-    seen = FirstSeen()
-    for row in table.rows:
-        cells = Cells(row, plan.errors)
-        values = cells.read(HoldRow)
-        key = (values.get("student_number"), values.get("office"))
-        seen.check(cells, "office", key, f"the {key[1]} hold of {key[0]}")
-        parsed.append((cells, values))
+    parsed, seen = read_rows(table, plan, HoldRow, key=("student_number", "office"),
+                             column="office", what=lambda number, office:
+                             f"the {office} hold of {number}")
     students = _students({k[0] for k in seen.lines})
     holds = {(h.student_id, h.office): h for h in db.session.scalars(
         select(Hold).where(Hold.student_id.in_([s.id for s in students.values()])))}
