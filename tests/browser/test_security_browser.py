@@ -52,6 +52,10 @@ def test_the_check_sees_an_inline_handler_and_an_inline_style(page, live_server,
     assert any("script-src" in v for v in csp_violations)
     assert any("style-src" in v for v in csp_violations)
     assert page.title() != "1"  # the handler did not run
+    # Chromium may report the same violation once more, late: close the page before
+    # forgetting what it reported, so nothing arrives after the clear.
+    page.wait_for_timeout(300)
+    page.close()
     csp_violations.clear()  # seen: this test passes
 
 
