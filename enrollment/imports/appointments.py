@@ -38,13 +38,18 @@ def _references(terms, numbers):
     return by_term, by_number
 
 
+def _existing(terms) -> dict[tuple[int, int], Appointment]:
+    """The appointments already in these terms, by (term id, student id), in one query."""
+    return {(a.term_id, a.student_id): a for a in db.session.scalars(
+        select(Appointment).where(Appointment.term_id.in_([t.id for t in terms])))}
+
+
 def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
     parsed, seen = read_rows(table, plan, AppointmentRow, key=("term", "student_number"),
                              column="student_number", what=lambda term, number:
                              f"{number} in {term}")
     terms, students = _references({k[0] for k in seen.lines}, {k[1] for k in seen.lines})
-    existing = {(a.term_id, a.student_id): a for a in db.session.scalars(
-        select(Appointment).where(Appointment.term_id.in_([t.id for t in terms.values()])))}
+    existing = _existing(terms.values())
     for cells, values in parsed:
         term, student = terms.get(values.get("term")), students.get(values.get("student_number"))
         if cells.ok and term is None:
@@ -74,6 +79,7 @@ def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
 def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
     terms, students = _references({r.values["term"] for r in plan.rows},
                                   {r.values["student_number"] for r in plan.rows})
+    existing = _existing(terms.values())
     outcomes, errors = Outcomes(), []
     for row in plan.rows:
         term, student = terms.get(row.values["term"]), students.get(row.values["student_number"])
@@ -81,8 +87,7 @@ def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
             errors.append(RowError(row.line, "term" if term is None else "student_number",
                                    "no longer exists"))
             continue
-        appointment = db.session.scalar(select(Appointment).where(
-            Appointment.term_id == term.id, Appointment.student_id == student.id))
+        appointment = existing.get((term.id, student.id))
         if appointment is None:
             db.session.add(Appointment(term_id=term.id, student_id=student.id,
                                        opens_at=row.values["opens_at"]))

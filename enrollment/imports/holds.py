@@ -73,14 +73,11 @@ def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
         if student is None:
             errors.append(RowError(row.line, "student_number", "no longer exists"))
             continue
-        hold = db.session.scalar(select(Hold).where(Hold.student_id == student.id,
-                                                    Hold.office == values["office"]))
-        services.place_hold(
-            student, values["office"], reason=values["reason"],
-            contact=values.get("contact", hold.contact if hold else ""),
-            blocks_registration=values.get("blocks_registration",
-                                           hold.blocks_registration if hold else True),
-            actor=context.actor, now=context.now)
+        # An absent column (None) keeps the hold's value: place_hold reads the hold once.
+        services.place_hold(student, values["office"], reason=values["reason"],
+                            contact=values.get("contact"),
+                            blocks_registration=values.get("blocks_registration"),
+                            actor=context.actor, now=context.now)
         outcomes.add(row.action)
         context.progress(1)
     if errors:

@@ -57,15 +57,24 @@ def registration_gates(student_ids, term_ids):
     return holds, openings
 
 
-def place_hold(student: Student, office: str, *, reason: str, contact: str = "",
-               blocks_registration: bool = True, actor: User | None, now: datetime) -> Hold:
-    """Add the office's hold on the student, or update (and reopen) the one it has; flushes."""
+def place_hold(student: Student, office: str, *, reason: str, contact: str | None = None,
+               blocks_registration: bool | None = None, actor: User | None,
+               now: datetime) -> Hold:
+    """Add the office's hold on the student, or update (and reopen) the one it has; flushes.
+
+    `contact` and `blocks_registration` left as None keep the hold's values (a new hold: no
+    contact, blocking).
+    """
     hold = db.session.scalar(select(Hold).where(Hold.student_id == student.id,
                                                 Hold.office == office))
     if hold is None:
         hold = Hold(student_id=student.id, office=office)
         db.session.add(hold)
-    hold.reason, hold.contact, hold.blocks_registration = reason, contact, blocks_registration
+    hold.reason = reason
+    if contact is not None or hold.contact is None:
+        hold.contact = contact or ""
+    if blocks_registration is not None or hold.blocks_registration is None:
+        hold.blocks_registration = True if blocks_registration is None else blocks_registration
     if hold.id is None or not hold.active:
         hold.added_at, hold.added_by_id = now, actor.id if actor is not None else None
         hold.cleared_at = hold.cleared_by_id = None
