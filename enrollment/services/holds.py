@@ -12,24 +12,6 @@ from ..fields import strip_text
 from ..models import Appointment, Hold, Student, User
 from .errors import EnrollmentRefused
 
-_BLOCKING = (
-    select(Hold)
-    .where(Hold.student_id.in_(bindparam("ids", expanding=True)), Hold.cleared_at.is_(None),
-           Hold.blocks_registration.is_(True))
-    .order_by(Hold.office)
-)
-
-
-def blocking_holds(student_ids) -> dict[int, list[Hold]]:
-    """The active holds that block registration, per student, in one query."""
-    found: dict[int, list[Hold]] = defaultdict(list)
-    ids = list(set(student_ids))
-    if ids:
-        for hold in db.session.scalars(_BLOCKING, {"ids": ids}):
-            found[hold.student_id].append(hold)
-    return found
-
-
 _GATES = (
     select(Student.id, Appointment.term_id, Appointment.opens_at, Hold)
     .outerjoin(Appointment, (Appointment.student_id == Student.id)
@@ -55,6 +37,11 @@ def registration_gates(student_ids, term_ids):
         if hold is not None and hold not in holds[student_id]:
             holds[student_id].append(hold)
     return holds, openings
+
+
+def blocking_holds(student_ids) -> dict[int, list[Hold]]:
+    """The active holds that block registration, per student, in one query."""
+    return registration_gates(student_ids, ())[0]
 
 
 def place_hold(student: Student, office: str, *, reason: str, contact: str | None = None,
