@@ -75,30 +75,58 @@ def in_write_transaction(session: Session | scoped_session) -> bool:
     return True
 
 
+WROTE = "enrollment_wrote"  # session.info: the open transaction has flushed changes
+LOCKED = "enrollment_locked"  # session.info: {course id: course} locked in the transaction
+
+
 @contextmanager
 def write_transaction(session: Session | scoped_session) -> Iterator[Session]:
-    """Run a block in a fresh write transaction, committed at the end or rolled back on error.
+    """Run a block in a write transaction, committed at the end or rolled back on error.
 
-    The edge of every enrollment change (a view, an admin action, a CLI command) uses this. A
-    transaction already open (Flask-Login loading the user, say) is committed first, because a
-    lock asked for in the middle of a transaction is not a lock on SQLite. Changes not yet
-    flushed at that point are a mistake of the caller (they would be committed outside the
-    lock): `PendingChanges` is raised and nothing is committed.
+    The edge of every enrollment change (a view, an admin action, a CLI command) uses this.
+    A transaction already open that has only read and can take the course lock (on
+    PostgreSQL any; on SQLite one begun immediately, as every transaction of a POST is) is
+    carried on: what it loaded (the logged-in user and student) stays loaded, nothing is read
+    twice. Any other open transaction is committed first, because a lock asked for in the
+    middle of a deferred SQLite transaction is not a lock. Changes not yet flushed at that
+    point are a mistake of the caller (they would be committed outside the lock):
+    `PendingChanges` is raised and nothing is committed.
     """
     session = _real(session)
     if _unflushed(session):
         raise PendingChanges(
             "write_transaction() was started over unflushed changes; flush or commit them "
             "first, or make them inside the block")
-    if session.in_transaction():
+    if session.in_transaction() and (session.info.get(WROTE) or not _can_lock(session)):
         session.commit()
-    session.connection(execution_options={IMMEDIATE: True})
+    if not session.in_transaction():
+        session.connection(execution_options={IMMEDIATE: True})
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+
+
+def _can_lock(session: Session) -> bool:
+    conn = session.connection()
+    return conn.dialect.name != "sqlite" or bool(conn.info.get(IMMEDIATE))
+
+
+# Every session marks its transaction once it flushes, so that `write_transaction` carries on
+# only transactions that have not written (their writes would otherwise be committed, or
+# rolled back, with the enrollment change).
+@event.listens_for(Session, "after_flush")
+def _wrote(session, flush_context):
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
+        session.info.pop(LOCKED, None)
 
 
 def _unflushed(session: Session) -> bool:

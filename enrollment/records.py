@@ -29,6 +29,8 @@ from .models import normalize_email
 
 CLASS_WEEKS = 15  # classes run this long when a term gives no dates for them
 DEFAULT_MAX_CREDITS = 18
+MAX_SEATS = 10_000  # the most seats a course, its waitlist or a reservation has
+PROGRAM_LENGTH = 120  # a program's name (a student's, a reservation's)
 
 
 def _fail(form: Form, name: str, message: str) -> bool:
@@ -88,9 +90,9 @@ class CourseFields(Form):
     title = TextField("Title", max_length=200, required=True)
     description = TextAreaField("Description", filters=[strip_text])
     credits = WholeNumberField("Credits", minimum=1, maximum=30, required=True, default=3)
-    capacity = WholeNumberField("Capacity", minimum=0, maximum=10_000, required=True,
+    capacity = WholeNumberField("Capacity", minimum=0, maximum=MAX_SEATS, required=True,
                                 default=30)
-    waitlist_capacity = WholeNumberField("Waitlist capacity", minimum=0, maximum=10_000,
+    waitlist_capacity = WholeNumberField("Waitlist capacity", minimum=0, maximum=MAX_SEATS,
                                          default=10)
     instructor = TextField("Instructor", max_length=120)
     days = DaysField("Days")
@@ -138,7 +140,7 @@ class UserFields(Form):
 class StudentFields(UserFields):
     student_number = TextField("Student number", max_length=20, required=True,
                                validators=[Code("a student number")])
-    program = TextField("Program", max_length=120)
+    program = TextField("Program", max_length=PROGRAM_LENGTH)
     max_credits = WholeNumberField("Max credits", minimum=1, maximum=60,
                                    default=DEFAULT_MAX_CREDITS)
 
@@ -150,3 +152,18 @@ class HoldFields(Form):
     contact = TextField("Contact", max_length=200,
                         description="Where the student goes to clear it (an email, a desk).")
     blocks_registration = FlagField("Blocks registration", default=True)
+
+
+class ReservationFields(Form):
+    """Seats of a course kept for a program until a release time (the course is the face's:
+    a select in the admin, term and code in a CSV file)."""
+
+    program = TextField("Program", max_length=PROGRAM_LENGTH, required=True,
+                        description="Students whose program is this (any case) take these "
+                                    "seats first.")
+    seats = WholeNumberField("Seats", minimum=0, maximum=MAX_SEATS, required=True,
+                             description="Part of the course's capacity; all reservations of "
+                                         "the course together cannot exceed it.")
+    release_at = MomentField("Release at", required=True,
+                             description="When unused seats open to everyone (UTC, as "
+                                         "YYYY-MM-DD HH:MM, or with an offset).")

@@ -6,7 +6,8 @@ import pytest
 from enrollment.extensions import db
 from tests.admin_support import staff_client_fixture, staff_fixture  # noqa: F401
 
-MODEL_VIEWS = ["course", "student", "enrollment", "term", "department", "user", "audit"]
+MODEL_VIEWS = ["course", "student", "enrollment", "term", "department", "user", "audit",
+               "reservation"]
 
 
 def _urls(ids):

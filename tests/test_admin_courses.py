@@ -242,3 +242,21 @@ def test_course_edit_page_stays_small_with_20000_students(staff_client, make_cou
     assert response.status_code == 200
     assert len(response.data) < 50 * 1024
     assert 'data-role="select2-ajax"' in response.get_data(as_text=True)
+
+
+def test_a_capacity_below_the_reserved_seats_is_a_form_error(staff_client, make_course):
+    from datetime import timedelta
+
+    from enrollment.database import write_transaction
+    from enrollment.services.reservations import set_reservation
+    from tests.factories import NOW
+
+    course = make_course(capacity=10)
+    with write_transaction(db.session):
+        set_reservation(course, "Computer Science", 4, NOW + timedelta(days=2), actor=None,
+                        now=NOW)
+    response = _edit(staff_client, course, capacity=3)
+    assert response.status_code == 200
+    assert "4 reserved seats would exceed the capacity" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Course, course.id).capacity == 10

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,8 +18,17 @@ from sqlalchemy import func, select
 from enrollment import services
 from enrollment.database import write_transaction
 from enrollment.extensions import db
-from enrollment.models import Course, Enrollment, EnrollmentEvent, Status, Student
-from enrollment.services import EnrollmentRefused
+from enrollment.models import (
+    Action,
+    Course,
+    Enrollment,
+    EnrollmentEvent,
+    Reservation,
+    Status,
+    Student,
+)
+from enrollment.services import EnrollmentRefused, periodic
+from enrollment.services.reservations import set_reservation
 from tests.factories import NOW, make_course, make_student
 
 pytestmark = [pytest.mark.sqlite_file, pytest.mark.slow,
@@ -47,13 +57,13 @@ def run_parallel(app, jobs):
         return list(pool.map(worker, enumerate(jobs)))
 
 
-def enroll_job(student_id, course_id):
+def enroll_job(student_id, course_id, now=NOW):
     def job():
         with write_transaction(db.session):
             student = db.session.get(Student, student_id)
             course = db.session.get(Course, course_id)
             try:
-                return services.enroll(student, course, actor=None, now=NOW).status
+                return services.enroll(student, course, actor=None, now=now).status
             except EnrollmentRefused as exc:
                 return exc.code
     return job
@@ -125,6 +135,79 @@ def test_parallel_drops_and_enrolls_keep_capacity_and_waitlist(app):
     promoted = set(db.session.scalars(select(Enrollment.student_id).where(
         Enrollment.course_id == course_id, Enrollment.status == Status.ENROLLED)))
     assert {s.id for s in first[CAPACITY:]} <= promoted
+
+
+def enrolled_programs(course_id):
+    db.session.rollback()
+    return list(db.session.scalars(
+        select(Student.program).join(Enrollment, Enrollment.student_id == Student.id)
+        .where(Enrollment.course_id == course_id, Enrollment.status == Status.ENROLLED)))
+
+
+RESERVED = 4
+
+
+def reserved_course(waitlist_capacity):
+    course = make_course(capacity=CAPACITY, waitlist_capacity=waitlist_capacity)
+    with write_transaction(db.session):
+        set_reservation(course, "Computer Science", RESERVED, NOW + timedelta(days=1),
+                        actor=None, now=NOW)
+    return course
+
+
+def test_parallel_enrolls_keep_the_reserved_and_the_open_pool(app):
+    """Members and others racing: nobody outside the program takes a reserved seat, and the
+    course as a whole is never overbooked."""
+    course = reserved_course(waitlist_capacity=ATTEMPTS)
+    members = [make_student(program="Computer Science").id for _ in range(RESERVED + 2)]
+    others = [make_student(program="History").id for _ in range(ATTEMPTS - len(members))]
+    course_id = course.id
+    db.session.commit()
+    ids = [*others[:40], *members, *others[40:]]  # members arrive in the middle of the rush
+
+    results = run_parallel(app, [enroll_job(sid, course_id) for sid in ids])
+
+    assert results.count(Status.ENROLLED) == CAPACITY
+    programs = enrolled_programs(course_id)
+    assert len(programs) == CAPACITY
+    assert programs.count("History") <= CAPACITY - RESERVED
+    assert programs.count("Computer Science") >= RESERVED
+    assert db.session.scalar(select(func.count()).select_from(EnrollmentEvent)) == ATTEMPTS
+
+
+def test_a_release_racing_with_enrolls_promotes_the_waitlist_first_and_never_overbooks(app):
+    """At the release time, ticks and new enrolls race: whichever comes first releases the
+    seats under the course lock, the waitlist takes them in order, the newcomers queue."""
+    course = reserved_course(waitlist_capacity=ATTEMPTS)
+    course_id = course.id
+    seated = [make_student(program="History").id for _ in range(CAPACITY - RESERVED)]
+    waiting = [make_student(program="History").id for _ in range(RESERVED + 2)]
+    newcomers = [make_student(program=p).id for p in ("History", "Computer Science") * 20]
+    db.session.commit()
+    for sid in seated + waiting:
+        enroll_job(sid, course_id)()
+    later = NOW + timedelta(days=1, minutes=1)
+
+    def tick():
+        return periodic.release_reserved_seats(later).summary
+
+    jobs = [enroll_job(sid, course_id, now=later) for sid in newcomers]
+    for index in (0, 7, 15, 30):
+        jobs.insert(index, tick)
+    results = run_parallel(app, jobs)
+
+    assert Status.ENROLLED not in results  # the released seats went to the waitlist
+    final = counts(course_id)
+    assert final[Status.ENROLLED] == CAPACITY
+    promoted = set(db.session.scalars(select(Enrollment.student_id).where(
+        Enrollment.course_id == course_id, Enrollment.status == Status.ENROLLED)))
+    assert set(waiting[:RESERVED]) <= promoted  # in arrival order
+    assert set(waiting[RESERVED:]).isdisjoint(promoted)
+    [released_at] = db.session.scalars(select(Reservation.released_at))
+    assert released_at == later
+    promotions = db.session.scalar(select(func.count()).select_from(EnrollmentEvent).where(
+        EnrollmentEvent.action == Action.PROMOTED))
+    assert promotions == RESERVED  # released once, however many raced
 
 
 def test_naive_count_then_insert_overbooks(app, database_url):

@@ -623,6 +623,8 @@ def _valid(world) -> dict[str, dict[str, str]]:
         "hold": {"student": str(world["students"][1]), "office": "Bursar",
                  "reason": "Unpaid fees", "contact": "bursar@example.edu",
                  "blocks_registration": "y"},
+        "reservation": {"course": str(world["courses"][3]), "seats": "1",
+                        "release_at": "2027-03-01 09:00"},
     }
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 import sqlalchemy as sa
 
-from enrollment import services
+from enrollment import clock, services
 from enrollment.cli.imports import import_csv
 from enrollment.database import write_transaction
 from enrollment.extensions import db
@@ -335,7 +335,8 @@ def test_wrong_number_of_cells_and_broken_quotes(run):
 # The API the admin upload page uses ---------------------------------------------------------
 
 def test_api_plan_then_apply(app, make_staff):
-    assert KINDS == ("terms", "courses", "students", "enrollments", "appointments", "holds")
+    assert KINDS == ("terms", "courses", "students", "enrollments", "appointments", "holds",
+                     "reservations")
     plan = plan_import("terms", TERMS, now=NOW)
     assert plan.ok and plan.kind == "terms"
     assert plan.counts == {"create": 2, "update": 0, "unchanged": 0}
@@ -402,5 +403,5 @@ def test_services_complete_records_time(school, run):
     assert run("enrollments", ENROLLMENTS).exit_code == 0
     done = db.session.get(Enrollment, (student("S1").id, course("2026FA", "CS101").id))
     assert done.status_changed_at == NOW
-    assert services.seat_count(course("2027SP", "CS201").id).waitlisted == 1
+    assert services.seat_count(course("2027SP", "CS201").id, now=clock.now()).waitlisted == 1
     assert at("09:00") == course("2026FA", "CS101").start_time

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from enrollment import services
+from enrollment import clock, services
 from enrollment.extensions import db
 from enrollment.models import Status, Student, Term
 from enrollment.services.counts import STATUS_COUNTS
@@ -135,7 +135,7 @@ def test_status_counts_agree_with_the_seat_counts_and_the_roster(app, make_cours
     complete(make_student(), course, "B")
     fill_course(other, ["E"])
     rows = {row.course_id: row for row in db.session.execute(select(STATUS_COUNTS))}
-    seats = services.seat_counts([course.id, other.id, empty.id])
+    seats = services.seat_counts([course.id, other.id, empty.id], now=clock.now())
     assert (rows[course.id].enrolled, rows[course.id].waitlisted,
             rows[course.id].completed) == (2, 2, 1)
     assert (rows[other.id].enrolled, rows[other.id].waitlisted) == (1, 0)

@@ -23,7 +23,9 @@ from enrollment.models import (
     Term,
     User,
 )
-from enrollment.services.eligibility import completions
+from enrollment.services.counts import SeatCount
+from enrollment.services.eligibility import load_facts
+from tests.factories import NOW
 
 
 def seed(runner, *args):
@@ -112,7 +114,8 @@ def test_students_have_no_conflicts_and_stay_within_credits(seeded):
         for a, b in itertools.combinations(enrolled, 2):
             assert not a.overlaps(b), (student_id, a.code, b.code)
     for link in links_by(Status.ENROLLED) + links_by(Status.WAITLISTED):
-        assert completions(link.student_id, link.course).missing == []
+        facts = load_facts(link.student, link.course, now=NOW, seats=SeatCount())
+        assert facts.completions.missing == []
 
 
 def test_one_audit_event_per_enrollment(seeded):

@@ -28,13 +28,24 @@ def init_app(app: Flask) -> None:
 
 def register_views(admin: Admin) -> None:
     """Add every admin view; the URLs are /admin/<endpoint>/."""
-    from ..models import Course, Department, Enrollment, EnrollmentEvent, Hold, Student, Term, User
+    from ..models import (
+        Course,
+        Department,
+        Enrollment,
+        EnrollmentEvent,
+        Hold,
+        Reservation,
+        Student,
+        Term,
+        User,
+    )
     from .audit import AuditView
     from .catalog_views import DepartmentView, TermView
     from .courses import CourseView
     from .enrollments import EnrollmentView
     from .holds import HoldView
     from .imports import ImportView
+    from .reservations import ReservationView
     from .students import StudentView
     from .users import UserView
 
@@ -42,6 +53,7 @@ def register_views(admin: Admin) -> None:
     admin.add_view(StudentView(Student, name="Students", endpoint="student"))
     admin.add_view(EnrollmentView(Enrollment, name="Enrollments", endpoint="enrollment"))
     admin.add_view(HoldView(Hold, name="Holds", endpoint="hold"))
+    admin.add_view(ReservationView(Reservation, name="Reserved seats", endpoint="reservation"))
     admin.add_view(TermView(Term, name="Terms", endpoint="term", category="Catalog"))
     admin.add_view(DepartmentView(Department, name="Departments", endpoint="department",
                                   category="Catalog"))

@@ -6,7 +6,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import services
+from .. import clock, services
 from ..extensions import db
 from ..models import Course, Enrollment, Student, parse_id
 from ..records import CourseFields
@@ -80,7 +80,7 @@ class CourseView(RosterFormMixin, RecordFormMixin, StaffModelView):
     def get_list(self, *args, **kwargs):
         count, data = super().get_list(*args, **kwargs)
         # One aggregate for the page's seat counts instead of two queries per row.
-        g.admin_seat_counts = services.seat_counts([c.id for c in data])
+        g.admin_seat_counts = services.seat_counts([c.id for c in data], now=clock.now())
         return count, data
 
     def get_one(self, id):
@@ -112,8 +112,11 @@ class CourseView(RosterFormMixin, RecordFormMixin, StaffModelView):
             return
         capacity, waitlist = form.capacity.data, form.waitlist_capacity.data
         if (capacity, waitlist) != (model.capacity, model.waitlist_capacity):
-            result = services.set_capacity(model, capacity, actor=context["actor"],
-                                           now=context["now"], waitlist_capacity=waitlist)
+            try:
+                result = services.set_capacity(model, capacity, actor=context["actor"],
+                                               now=context["now"], waitlist_capacity=waitlist)
+            except services.EnrollmentRefused as exc:  # below its reserved seats
+                raise RosterRefused("capacity", exc.message) from None
             context["tally"]["promoted"] += len(result.promoted)
 
     def delete_blocker(self, model):

@@ -19,14 +19,21 @@ from wtforms.validators import InputRequired
 from .. import clock, services
 from ..database import write_transaction
 from ..extensions import db
-from ..imports import ImportRefused, apply_import, decode_upload, plan_import
+from ..imports import KINDS, ImportRefused, apply_import, columns, decode_upload, plan_import
 from ..services import Override
 from .forms import check_override_reason, override_field, reason_field
 from .security import StaffOnly
 
 KIND_LABELS = {"terms": "Terms", "courses": "Courses", "students": "Students",
                "enrollments": "Enrollments", "appointments": "Appointments",
-               "holds": "Holds"}
+               "holds": "Holds", "reservations": "Reserved seats"}
+KIND_NOTES = {
+    "enrollments": "through the rules (capacity and waitlist hold; window and prerequisites "
+                   "are not checked).",
+    "appointments": "each opening time inside the term's enrollment window.",
+    "holds": "one hold per student and office; blocks_registration true or false.",
+    "reservations": "a course's reservations together cannot exceed its capacity.",
+}
 SALT = "admin-csv-import"
 MAX_AGE = 3600  # seconds a preview stays valid for its confirm
 
@@ -53,22 +60,28 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 class ImportView(StaffOnly, BaseView):
-    """Upload a CSV of terms, courses, students or enrollments; preview; confirm."""
+    """Upload a CSV of any import kind; preview; confirm."""
 
     @expose("/", methods=("GET",))
     def index(self):
-        return self.render("admin/import_upload.html", form=UploadForm())
+        return self._upload_page(UploadForm())
+
+    def _upload_page(self, form):
+        """The upload form beside every kind's columns, read from the importers' registry."""
+        formats = [(KIND_LABELS[kind], [*required, *optional], KIND_NOTES.get(kind, ""))
+                   for kind in KINDS for required, optional in [columns(kind)]]
+        return self.render("admin/import_upload.html", form=form, formats=formats)
 
     @expose("/preview", methods=("POST",))
     def preview(self):
         form = UploadForm()
         if not form.validate():
-            return self.render("admin/import_upload.html", form=form), 400
+            return self._upload_page(form), 400
         try:
             text = decode_upload(form.file.data.read())
         except ImportRefused as exc:
             form.file.errors = [str(e) for e in exc.errors]
-            return self.render("admin/import_upload.html", form=form), 400
+            return self._upload_page(form), 400
         overrides = sorted(form.overrides.data or []) if form.kind.data == "enrollments" else []
         payload = {"kind": form.kind.data, "text": text, "overrides": overrides,
                    "reason": form.reason.data or "", "name": form.file.data.filename or ""}

@@ -2,6 +2,7 @@
 import hmac
 
 from flask import Flask
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
 from ..models import User
@@ -18,7 +19,8 @@ def init_app(app: Flask) -> None:
         user_id, _, token = (login_id or "").partition(":")
         if not user_id.isdigit() or len(user_id) > 10 or not token:
             return None
-        user = db.session.get(User, int(user_id))
+        # The student profile in the same query: nearly every page of a student reads it.
+        user = db.session.get(User, int(user_id), options=[joinedload(User.student)])
         if user is not None and not hmac.compare_digest(user.session_token, token):
             return None  # logged out (or password changed) since this cookie was issued
         # An account disabled by staff is logged out at its next request, not at its next login.

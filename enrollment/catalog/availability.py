@@ -15,6 +15,7 @@ from ..services import SeatCount
 class Availability:
     course: Course
     count: SeatCount
+    program: str | None = None  # the viewer's: seats reserved for it are open to them
 
     @property
     def capacity(self) -> int:
@@ -34,7 +35,12 @@ class Availability:
 
     @property
     def seats_left(self) -> int:
-        return self.count.free_seats(self.course)
+        return self.count.free_seats(self.course, self.program)
+
+    @property
+    def reserved(self):
+        """The reservations still held, for "5 of 30 seats reserved for …"."""
+        return self.count.reserved
 
     @property
     def state(self) -> str:

@@ -12,3 +12,10 @@ def local_datetime(value: datetime | None) -> str:
         return ""
     local = value.astimezone(school_zone())
     return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
+
+
+def local_date(value: datetime | None) -> str:
+    """Template filter: the school's calendar date of an aware UTC time, e.g. '15 Jan 2027'."""
+    if value is None:
+        return ""
+    return f"{value.astimezone(school_zone()):%d %b %Y}"

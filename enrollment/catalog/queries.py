@@ -6,6 +6,7 @@ choices and the filter conditions are the same for both.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
@@ -82,10 +83,12 @@ def search_courses(chosen: CourseFilter, *, page: int, per_page: int) -> Paginat
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def availabilities(courses: list[Course]) -> dict[int, Availability]:
-    """Seats and waitlist per course id, in one aggregate query."""
-    counts = services.seat_counts(c.id for c in courses)
-    return {c.id: Availability(c, counts[c.id]) for c in courses}
+def availabilities(courses: list[Course], *, now: datetime, viewer: Student | None = None
+                   ) -> dict[int, Availability]:
+    """Seats and waitlist per course id as the viewer may take them, in one aggregate query."""
+    counts = services.seat_counts((c.id for c in courses), now=now)
+    program = viewer.program if viewer is not None else None
+    return {c.id: Availability(c, counts[c.id], program) for c in courses}
 
 
 @dataclass(frozen=True)

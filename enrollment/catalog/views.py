@@ -51,14 +51,20 @@ def index():
         return redirect(_catalog_url(form, pagination.pages))
     return render_template(
         "catalog/index.html", form=form, pagination=pagination, notes=chosen.notes,
-        seats=queries.availabilities(pagination.items), page_url=lambda p: _catalog_url(form, p),
+        seats=queries.availabilities(pagination.items, now=clock.now(), viewer=_viewer()),
+        page_url=lambda p: _catalog_url(form, p),
         filtered=chosen.narrowed, appointments=_upcoming_appointments(),
     )
 
 
+def _viewer():
+    """The logged-in student, or None (anonymous visitors and staff)."""
+    return current_user.student if current_user.is_authenticated else None
+
+
 def _upcoming_appointments() -> list:
     """A student's appointments still ahead ("You can register from …"), else none."""
-    student = current_user.student if current_user.is_authenticated else None
+    student = _viewer()
     return appointments.upcoming(student, clock.now()) if student is not None else []
 
 
@@ -71,8 +77,8 @@ def course(course_id: int):
     """A course with the viewer's status, the one action that applies, or why it does not."""
     course = queries.course_or_404(course_id, *queries.COURSE_DETAILS)
     now = clock.now()
-    seats = queries.availabilities([course])[course.id]
-    student = current_user.student if current_user.is_authenticated else None
+    student = _viewer()
+    seats = queries.availabilities([course], now=now, viewer=student)[course.id]
     viewer = blockers = None
     completed = set()
     if student is not None:
@@ -112,15 +118,17 @@ def _act(course_id: int, verb: str, change) -> Response:
     `change(student, course, label)` runs inside the write transaction and returns the
     success message; a refusal is flashed with every reason, and nothing changes.
     """
-    # Nothing else to load: the write transaction reloads the course, locked, with its term.
-    course = queries.course_or_404(course_id)
-    label = f"{course.code} {course.title}"
+    # The course is read once, locked, with its term, in the request's own transaction (the
+    # one that loaded the user): nothing is read twice.
+    label = ""
     try:
         with write_transaction(db.session):
+            course = services.lock_course(course_id)
+            label = f"{course.code} {course.title}"
             message = change(current_user.student, course, label)
     except services.EnrollmentRefused as exc:
         flash(refusal_message(verb, label, exc), "danger")
-    except LookupError:  # the course was deleted between loading and locking it
+    except LookupError:  # no such course (or deleted meanwhile)
         abort(404)
     else:
         flash(message, "success")
@@ -133,8 +141,7 @@ def enroll(course_id: int):
     """Enroll or join the waitlist; the flash says which, or every reason it was refused."""
     def change(student, course, label):
         link = services.enroll(student, course, actor=current_user, now=clock.now())
-        position = services.waitlist_position(link) if link.status == Status.WAITLISTED else None
-        return enroll_message(label, link.status, position)
+        return enroll_message(label, link.status, link.joined_position)
 
     return _act(course_id, "enroll in", change)
 

@@ -1,4 +1,4 @@
-"""`flask` commands: create-staff, seed-demo, import-csv, roster, holds, appointments."""
+"""`flask` commands: create-staff, seed-demo, import-csv, roster, holds, appointments, tick."""
 from flask import Flask
 
 
@@ -8,6 +8,7 @@ def init_app(app: Flask) -> None:
     from .imports import import_csv
     from .roster import roster
     from .seed import seed_demo
+    from .tick import tick
     from .users import create_staff
 
     app.cli.add_command(create_staff)
@@ -16,3 +17,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_csv)
     app.cli.add_command(roster)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(tick)

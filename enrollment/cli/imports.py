@@ -27,7 +27,7 @@ PROGRESS_FROM = 500  # rows; smaller files finish before a bar would be any use
 @click.option("--reason", default="", help="Why: recorded in the audit trail of each row.")
 @with_appcontext
 def import_csv(kind: str, file, dry_run: bool, overrides: tuple[str, ...], reason: str) -> None:
-    """Import terms, courses, students or enrollments from a CSV file (header row required).
+    """Import records of one KIND from a CSV file (header row required).
 
     Every row is checked first; when any is wrong, each problem is printed as
     `line N: column: reason` and nothing is written.

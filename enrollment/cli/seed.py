@@ -28,6 +28,7 @@ from ..models import (
     Enrollment,
     EnrollmentEvent,
     Hold,
+    Reservation,
     Role,
     Source,
     Status,
@@ -193,6 +194,7 @@ def write_school(school: DemoSchool, *, now: datetime) -> dict[Status, int]:
         if writer.sqlite:
             writer.conn.exec_driver_sql("PRAGMA cache_size = -2000")
     _write_policies(school, term_ids, student_ids, staff_id, now)
+    _write_reservations(school, term_ids[1], course_ids, now)
     counts = {status: 0 for status in Status}
     for link in school.links:
         counts[link.status] += 1
@@ -231,6 +233,29 @@ def _write_policies(school: DemoSchool, term_ids: list[int], student_ids: list[i
         db.session.execute(sa.update(Appointment).where(
             Appointment.term_id == current.id, Appointment.student_id.in_(free))
             .values(opens_at=start))
+
+
+RESERVED_COURSES = 6  # the most popular courses of the current term reserve seats
+RESERVED_SHARE = 5  # a fifth of their capacity, for their department's own program
+
+
+def _write_reservations(school: DemoSchool, current_term: int, course_ids: list[int],
+                        now: datetime) -> None:
+    """Reserved seats in a few popular courses of the current term, for the program of the
+    course's department, released a week before enrollment closes."""
+    term = db.session.get(Term, current_term)
+    if term is None or now > term.enrollment_closes:
+        return
+    names = {code: name for code, name, _ in catalog.DEPARTMENTS}
+    popular = sorted((i for i, c in enumerate(school.courses) if c.term == 1),
+                     key=lambda i: -school.courses[i].popularity)[:RESERVED_COURSES]
+    release_at = max(term.enrollment_closes - timedelta(days=7), now + timedelta(days=1))
+    rows = [{"course_id": course_ids[i], "program": names[school.courses[i].dept],
+             "seats": max(2, school.courses[i].capacity // RESERVED_SHARE),
+             "release_at": min(release_at, term.enrollment_closes)}
+            for i in popular if school.courses[i].dept in names]
+    if rows:
+        db.session.execute(sa.insert(Reservation), rows)
 
 
 def _write_links(writer: _BulkWriter, school: DemoSchool, student_ids, user_ids, course_ids,

@@ -1,4 +1,4 @@
-"""CSV imports of terms, courses, students and enrollments (formats in the design contract).
+"""CSV imports, one module per kind (see `MODULES`; formats in the design contract).
 
 Two steps, so that a preview and the real thing agree:
 
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ..models import User
-from . import appointments, courses, enrollments, holds, students, terms
+from . import appointments, courses, enrollments, holds, reservations, students, terms
 from .plan import (
     KINDS,
     ApplyContext,
@@ -37,7 +37,7 @@ __all__ = ["KINDS", "ImportPlan", "ImportRefused", "ImportResult", "PlannedRow",
 # The registry: every kind is a module with the `Importer` protocol.
 MODULES: dict[str, Importer] = {"terms": terms, "courses": courses, "students": students,
                                 "enrollments": enrollments, "appointments": appointments,
-                                "holds": holds}
+                                "holds": holds, "reservations": reservations}
 
 
 def columns(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -19,7 +19,7 @@ from .. import services
 from ..extensions import db
 from ..models import Course, Department, Term
 from ..records import CourseFields, DepartmentFields, TermFields
-from .plan import ApplyContext, ImportPlan, ImportResult, PlannedRow
+from .plan import ApplyContext, ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
 from .reading import Cells, FirstSeen, Table
 from .writing import Outcomes, flush_or_refuse
 
@@ -182,7 +182,7 @@ def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
     codes = {r.values["code"] for r in plan.rows}
     codes |= {k[1] for r in plan.rows for k in r.values.get("prerequisite_keys", ())}
     existing = _existing_courses(codes)
-    outcomes = Outcomes()
+    outcomes, errors = Outcomes(), []
     touched: list[tuple[Course, dict]] = []
     for row in plan.rows:
         values = row.values
@@ -203,9 +203,13 @@ def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
             changed = _changes(course, values)
             if {"capacity", "waitlist_capacity"} & set(changed):
                 # Before the other fields: set_capacity reloads the course while locking it.
-                services.set_capacity(course, values["capacity"], actor=context.actor,
-                                      now=context.now,
-                                      waitlist_capacity=values.get("waitlist_capacity"))
+                try:
+                    services.set_capacity(course, values["capacity"], actor=context.actor,
+                                          now=context.now,
+                                          waitlist_capacity=values.get("waitlist_capacity"))
+                except services.EnrollmentRefused as exc:  # below its reserved seats
+                    errors.append(RowError(row.line, "capacity", exc.message))
+                    continue
             for name, value in fields.items():
                 setattr(course, name, value)
             course.department = dept
@@ -216,5 +220,7 @@ def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
     for course, values in touched:
         if "prerequisite_keys" in values:
             course.prerequisites = [existing[key] for key in values["prerequisite_keys"]]
+    if errors:
+        raise ImportRefused(errors)
     flush_or_refuse("courses")
     return outcomes.result()

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-KINDS = ("terms", "courses", "students", "enrollments", "appointments", "holds")
+KINDS = ("terms", "courses", "students", "enrollments", "appointments", "holds",
+         "reservations")
 ACTIONS = ("create", "update", "unchanged")
 
 

@@ -73,6 +73,10 @@ class Enrollment(db.Model):
     student: Mapped[Student] = relationship(back_populates="enrollments")
     course: Mapped[Course] = relationship(back_populates="enrollments")
 
+    # Not a column: the waitlist position a link was added at (set by `services.enroll`, so
+    # that its caller can say "position 4" without counting again).
+    joined_position = None
+
     def __repr__(self) -> str:
         return f"<Enrollment s={self.student_id} c={self.course_id} {self.status}>"
 

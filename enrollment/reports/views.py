@@ -13,7 +13,13 @@ from sqlalchemy.orm import joinedload
 from .. import clock, services
 from ..auth.access import staff_required
 from ..catalog.forms import page_number
-from ..catalog.queries import COURSE_PAGE, all_terms, course_or_404, filter_choices
+from ..catalog.queries import (
+    COURSE_PAGE,
+    all_terms,
+    availabilities,
+    course_or_404,
+    filter_choices,
+)
 from ..extensions import db
 from ..models import MAX_ID, Status, Student
 from . import charts, exports, queries
@@ -78,8 +84,10 @@ def roster(course_id: int):
     counts = {status.value: 0 for status in Status}
     for row in rows:
         counts[row.status] += 1
+    now = clock.now()
+    seats = availabilities([course], now=now)[course.id]
     return render_template("reports/roster.html", course=course, rows=rows, counts=counts,
-                           generated_at=clock.now(), iso_utc=exports.iso_utc)
+                           seats=seats, generated_at=now, iso_utc=exports.iso_utc)
 
 
 @bp.get(f"/courses/<{ID}:course_id>/roster.csv")

@@ -22,6 +22,7 @@ from .enroll import add_link, checked_override
 from .errors import EnrollmentRefused, Override
 from .holds import registration_gates
 from .locking import lock_courses
+from .waitlist import fill_from_waitlist
 
 
 def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
@@ -39,7 +40,12 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
         return []
     # Ids from the identity keys: reading `.id` of an expired object would cost a query each.
     courses = lock_courses(*{_pk(course) for _, course in pairs})
-    seats = seat_counts(courses)
+    seats = seat_counts(courses, now=now)
+    due = [course for course_id, course in courses.items() if seats[course_id].release_due]
+    for course in due:  # reserved seats open now: the waitlist goes first
+        fill_from_waitlist(course, actor=actor, now=now)
+    if due:
+        seats = seat_counts(courses, now=now)
     student_ids = list({_pk(student) for student, _ in pairs})
     _load_users(student_ids)
     skip = skipped_rules(source, override)
@@ -69,7 +75,7 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
         link = add_link(student, course, seats[course.id], actor=actor, now=now, source=source,
                         override=override, reason=reason, events=events)
         links[(student.id, course.id)] = link
-        seats[course.id] = seats[course.id].after(link.status)
+        seats[course.id] = seats[course.id].after(link.status, student.program)
         (load.enrolled if link.status == Status.ENROLLED else load.waitlisted).append(course)
         results.append(link)
     db.session.flush()

@@ -1,37 +1,79 @@
-"""Seat counts and waitlist positions, each in one query for any number of courses."""
+"""Seat counts (reserved seats included) and waitlist positions, each in one query for any
+number of courses."""
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, case, func, literal, null, select, union_all
 
 from ..extensions import db
-from ..models import Enrollment, Status
+from ..models import Enrollment, Reservation, Status, Student, program_key
+
+
+@dataclass(frozen=True)
+class ReservedSeats:
+    """One reservation not yet released, and how many of its program are enrolled."""
+
+    program: str
+    seats: int
+    release_at: datetime
+    taken: int = 0  # enrolled members of the program: they fill the reserved seats first
+
+    @property
+    def key(self) -> str:
+        return program_key(self.program)
+
+    @property
+    def unused(self) -> int:
+        return max(self.seats - self.taken, 0)
 
 
 @dataclass(frozen=True)
 class SeatCount:
-    """A course's taken seats and waitlist; the one place that compares them with capacity."""
+    """A course's taken seats, reserved seats and waitlist at one time; the one place that
+    compares them with capacity."""
 
     enrolled: int = 0
     waitlisted: int = 0
     last_waitlist_seq: int = 0
+    reserved: tuple[ReservedSeats, ...] = ()  # reservations still held (release time ahead)
+    release_due: bool = False  # a reservation's release time has passed, not yet released
 
-    def free_seats(self, course) -> int:
-        """Seats left in `course` (0 when it is at or past its capacity)."""
+    def held_from(self, program: str | None) -> int:
+        """Unused reserved seats that a student of `program` may not take (None: anyone)."""
+        key = None if program is None else program_key(program)
+        return sum(r.unused for r in self.reserved if r.key != key)
+
+    def free_seats(self, course, program: str | None = None) -> int:
+        """Seats left in `course` for a student of `program`; None: the seats open to anyone
+        (0 when it is at or past its capacity)."""
+        return max(course.capacity - self.enrolled - self.held_from(program), 0)
+
+    def untaken(self, course) -> int:
+        """Seats not taken by anyone, reserved ones included."""
         return max(course.capacity - self.enrolled, 0)
 
-    def has_seat(self, course) -> bool:
-        return self.enrolled < course.capacity
+    def has_seat(self, course, program: str | None = None) -> bool:
+        return self.free_seats(course, program) > 0
 
     def waitlist_has_room(self, course) -> bool:
         return self.waitlisted < course.waitlist_capacity
 
-    def after(self, status) -> SeatCount:
-        """The count once one more link of `status` (enrolled or waitlisted) is added."""
+    def reservation_for(self, program: str | None) -> ReservedSeats | None:
+        key = program_key(program)
+        return next((r for r in self.reserved if r.key == key), None)
+
+    def after(self, status, program: str | None = None) -> SeatCount:
+        """The count once one more link of `status` (enrolled or waitlisted) is added for a
+        student of `program`."""
         if status == Status.ENROLLED:
-            return replace(self, enrolled=self.enrolled + 1)
+            own = self.reservation_for(program)
+            reserved = tuple(replace(r, taken=r.taken + 1) if r is own else r
+                             for r in self.reserved)
+            return replace(self, enrolled=self.enrolled + 1, reserved=reserved)
         return replace(self, waitlisted=self.waitlisted + 1,
                        last_waitlist_seq=self.last_waitlist_seq + 1)
 
@@ -59,35 +101,71 @@ STATUS_COUNTS = (
 )
 
 
-# Built once: these run on every enrollment change, and building a statement costs more
-# than running it on a small table.
-_SEAT_COUNTS = (
-    select(
-        Enrollment.course_id,
-        links_in(Status.ENROLLED),
-        links_in(Status.WAITLISTED),
-        func.coalesce(func.max(Enrollment.waitlist_seq), 0),
+def _seat_counts_statement():
+    """Built once (these run on every enrollment change, and building a statement costs more
+    than running it on a small table). One round trip, three kinds of rows:
+    'r' a reservation not yet released (seats, program, release time);
+    'c' a course's enrolled and waitlisted counts and its last waitlist number;
+    'p' enrolled students per program in a course that has such a reservation."""
+    ids = bindparam("ids", expanding=True)
+    reservations = (
+        select(literal("r").label("kind"), Reservation.course_id, Reservation.seats,
+               literal(0), literal(0), Reservation.program, Reservation.release_at)
+        .where(Reservation.course_id.in_(ids), Reservation.released_at.is_(None))
     )
-    .where(Enrollment.course_id.in_(bindparam("ids", expanding=True)),
-           Enrollment.status != Status.COMPLETED)
-    .group_by(Enrollment.course_id)
-)
+    totals = (
+        select(literal("c"), Enrollment.course_id, links_in(Status.ENROLLED),
+               links_in(Status.WAITLISTED), func.coalesce(func.max(Enrollment.waitlist_seq), 0),
+               null(), null())
+        .where(Enrollment.course_id.in_(ids), Enrollment.status != Status.COMPLETED)
+        .group_by(Enrollment.course_id)
+    )
+    reserving = (select(Reservation.course_id)
+                 .where(Reservation.course_id.in_(ids), Reservation.released_at.is_(None)))
+    by_program = (
+        select(literal("p"), Enrollment.course_id, func.count(), literal(0), literal(0),
+               Student.program, null())
+        .join(Student, Student.id == Enrollment.student_id)
+        .where(Enrollment.course_id.in_(reserving), Enrollment.status == Status.ENROLLED)
+        .group_by(Enrollment.course_id, Student.program)
+    )
+    return union_all(reservations, totals, by_program)
 
 
-def seat_counts(course_ids: Iterable[int]) -> dict[int, SeatCount]:
-    """Enrolled and waitlisted counts per course (missing courses count zero)."""
+_SEAT_COUNTS = _seat_counts_statement()
+
+
+def seat_counts(course_ids: Iterable[int], *, now: datetime) -> dict[int, SeatCount]:
+    """Enrolled, waitlisted and reserved seats per course at `now` (missing courses count
+    zero), in one query."""
     ids = list(set(course_ids))
     if not ids:
         return {}
-    rows = db.session.execute(_SEAT_COUNTS, {"ids": ids})
-    counts = {course_id: SeatCount() for course_id in ids}
-    for course_id, enrolled, waitlisted, last_seq in rows:
-        counts[course_id] = SeatCount(enrolled, waitlisted, last_seq)
-    return counts
+    totals: dict[int, tuple] = {}
+    held: dict[int, list] = defaultdict(list)
+    taken: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    due: set[int] = set()
+    for kind, course_id, a, b, c, program, release_at in db.session.execute(
+            _SEAT_COUNTS, {"ids": ids}):
+        if kind == "c":
+            totals[course_id] = (a, b, c)
+        elif kind == "p":
+            taken[course_id][program_key(program)] += a
+        elif release_at > now:
+            held[course_id].append((program, a, release_at))
+        else:
+            due.add(course_id)
+    return {course_id: SeatCount(
+        *totals.get(course_id, (0, 0, 0)),
+        reserved=tuple(ReservedSeats(program, seats, release_at,
+                                     taken[course_id][program_key(program)])
+                       for program, seats, release_at in sorted(held[course_id])),
+        release_due=course_id in due,
+    ) for course_id in ids}
 
 
-def seat_count(course_id: int) -> SeatCount:
-    return seat_counts([course_id])[course_id]
+def seat_count(course_id: int, *, now: datetime) -> SeatCount:
+    return seat_counts([course_id], now=now)[course_id]
 
 
 def waitlist_positions(course_ids: Iterable[int]) -> dict[tuple[int, int], int]:

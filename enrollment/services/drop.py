@@ -54,7 +54,7 @@ def drop(student: Student, course: Course, *, actor: User | None, now: datetime,
                  reason=f"{what} {reason.strip()}".strip())
     db.session.flush()
     result = DropResult(previous)
-    if previous == Status.ENROLLED:
+    if previous != Status.COMPLETED:  # a freed seat, or reserved seats due for release
         promotions = fill_from_waitlist(course, actor=actor, now=now,
                                         reason=f"Seat freed by {student.student_number}.")
         result.promoted, result.skipped = promotions.promoted, promotions.skipped

@@ -11,16 +11,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import String, bindparam, literal, or_, select, union_all
+from sqlalchemy import String, bindparam, cast, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..clock import wall_clock
 from ..extensions import db
-from ..models import Course, Enrollment, Hold, Source, Status, Student, prerequisite_links
+from ..models import (
+    Appointment,
+    Course,
+    Enrollment,
+    Hold,
+    Source,
+    Status,
+    Student,
+    prerequisite_links,
+)
+from ..models.types import UTCDateTime
 from . import grades
 from .counts import SeatCount, seat_count
 from .errors import Override, Refusal
-from .holds import blocking_holds, registration_gates
+from .holds import blocking_holds, blocks_registration_now
 
 
 @dataclass
@@ -63,28 +73,50 @@ def term_loads(student_ids: list[int], term_id: int, *, excluding: int | None = 
     return loads
 
 
-def _completions_statement():
-    """One round trip: the course's prerequisite codes, and the student's completions (code,
-    grade) of those codes and of the course's own code, in any term."""
+def _facts_statement():
+    """Everything the rules read about one student and one course but the seats, in one round
+    trip (built once; it runs on every enroll). One row per fact, by `kind`:
+    'L' the student's enrolled and waitlisted courses in the term (this one included: the link);
+    'R' a prerequisite code of the course; 'C' a completion (any term) of the course's own code
+    or of a prerequisite code, with its grade; 'H' an active hold that blocks registration;
+    'A' the student's appointment in the term."""
+    student_id, course_id = bindparam("student_id"), bindparam("course_id")
     prereq, done = aliased(Course, name="prereq"), aliased(Course, name="done")
     required_codes = (
         select(prereq.code)
         .join(prerequisite_links, prerequisite_links.c.prerequisite_id == prereq.id)
-        .where(prerequisite_links.c.course_id == bindparam("course_id"))
+        .where(prerequisite_links.c.course_id == course_id)
     )
-    required = required_codes.add_columns(literal(None, String).label("grade"),
-                                          literal(True).label("is_required"))
+
+    def row(kind, **given):
+        names = ("course", "credits", "status", "code", "text", "extra", "days", "start", "end",
+                 "at")
+        return (literal(kind), *(given.get(name, null()) for name in names))
+
+    # The first part types the columns (PostgreSQL types a UNION's columns pairwise).
+    load = select(*row(
+        "L", course=Course.id, credits=Course.credits, status=Enrollment.status,
+        code=Course.code, text=cast(null(), String), extra=cast(null(), String),
+        days=Course.days, start=Course.start_time, end=Course.end_time,
+        at=cast(null(), UTCDateTime()),
+    )).join(Course, Course.id == Enrollment.course_id).where(
+        Enrollment.student_id == student_id, Course.term_id == bindparam("term_id"),
+        Enrollment.status != Status.COMPLETED)
+    required = required_codes.with_only_columns(*row("R", code=prereq.code))
     completed = (
-        select(done.code, Enrollment.grade, literal(False).label("is_required"))
+        select(*row("C", course=done.id, code=done.code, text=Enrollment.grade))
         .join(Enrollment, Enrollment.course_id == done.id)
-        .where(Enrollment.student_id == bindparam("student_id"),
-               Enrollment.status == Status.COMPLETED,
+        .where(Enrollment.student_id == student_id, Enrollment.status == Status.COMPLETED,
                or_(done.code == bindparam("code"), done.code.in_(required_codes)))
     )
-    return union_all(required, completed)
+    holds = select(*row("H", code=Hold.office, text=Hold.reason, extra=Hold.contact)).where(
+        Hold.student_id == student_id, *blocks_registration_now())
+    appointment = select(*row("A", at=Appointment.opens_at)).where(
+        Appointment.student_id == student_id, Appointment.term_id == bindparam("term_id"))
+    return union_all(load, required, completed, holds, appointment)
 
 
-_COMPLETIONS = _completions_statement()
+_FACTS = _facts_statement()
 
 
 @dataclass(frozen=True)
@@ -106,18 +138,6 @@ class Completions:
     def missing(self) -> list[str]:
         """Prerequisite codes without a passed completion."""
         return [code for code in self.required if not self.passed(code)]
-
-
-def completions(student_id: int, course: Course) -> Completions:
-    required, found = [], defaultdict(list)
-    for code, grade, is_required in db.session.execute(
-            _COMPLETIONS, {"student_id": student_id, "course_id": course.id,
-                           "code": course.code}):
-        if is_required:
-            required.append(code)
-        else:
-            found[code].append(grade)
-    return Completions.of(required, found)
 
 
 def existing_link(student_id: int, course_id: int) -> Enrollment | None:
@@ -249,12 +269,18 @@ def credit_refusal(facts: Facts) -> Refusal | None:
 
 
 def capacity_refusal(facts: Facts) -> Refusal | None:
+    """No seat open to the student (reserved seats of other programs are not) and no room on
+    the waitlist."""
     course, seats = facts.course, facts.seats
-    if seats.has_seat(course) or seats.waitlist_has_room(course):
+    if seats.has_seat(course, facts.student.program) or seats.waitlist_has_room(course):
         return None
+    held = seats.held_from(facts.student.program)
+    reserved = f"; {held} reserved for other programs" if held else ""
+    waitlist = ("it has no waitlist" if course.waitlist_capacity == 0 else
+                f"its waitlist is full too ({seats.waitlisted}/{course.waitlist_capacity})")
     return Refusal("course_full",
-                   f"{course.code} is full ({seats.enrolled}/{course.capacity} seats) and its "
-                   f"waitlist is full too ({seats.waitlisted}/{course.waitlist_capacity}).")
+                   f"{course.code} is full ({seats.enrolled}/{course.capacity} seats taken"
+                   f"{reserved}) and {waitlist}.")
 
 
 @dataclass(frozen=True)
@@ -314,21 +340,48 @@ def evaluate(facts: Facts, *, skip: frozenset[Override] = frozenset(),
     return found
 
 
+def load_facts(student: Student, course: Course, *, now: datetime, seats: SeatCount,
+               source: Source = Source.SELF) -> Facts:
+    """The facts about one student and one course, read in one round trip (`_FACTS`).
+
+    The other courses of the term load are plain `Course` objects holding what the rules
+    read (code, credits, meeting times), not attached to the session.
+    """
+    load, link = TermLoad([], []), None
+    required, found = [], defaultdict(list)
+    holds, opens_at = [], None
+    for kind, course_id, credits, status, code, text, extra, days, start, end, at in (
+            db.session.execute(_FACTS, {"student_id": student.id, "course_id": course.id,
+                                        "term_id": course.term_id, "code": course.code})):
+        if kind == "L" and course_id == course.id:
+            link = Enrollment(student_id=student.id, course_id=course.id, status=status)
+        elif kind == "L":
+            other = Course(id=course_id, code=code, credits=credits, days=days,
+                           start_time=start, end_time=end)
+            (load.enrolled if status == Status.ENROLLED else load.waitlisted).append(other)
+        elif kind == "R":
+            required.append(code)
+        elif kind == "C":
+            found[code].append(text)
+            if course_id == course.id and link is None:
+                link = Enrollment(student_id=student.id, course_id=course.id,
+                                  status=Status.COMPLETED, grade=text)
+        elif kind == "H":
+            holds.append(Hold(office=code, reason=text, contact=extra))
+        else:
+            opens_at = at
+    return Facts(student, course, now, link=link, load=load, seats=seats,
+                 completions=Completions.of(required, found), holds=holds, opens_at=opens_at,
+                 voice=voice_for(student, source))
+
+
 def check_enroll(student: Student, course: Course, *, now: datetime,
                  skip: frozenset[Override] = frozenset(), seats: SeatCount | None = None,
                  source: Source = Source.SELF) -> list[Refusal]:
     """Every refusal for enrolling `student` in `course` now, after the skipped rules."""
-    holds, openings = registration_gates([student.id], [course.term_id])
-    return evaluate(Facts(
-        student, course, now,
-        link=existing_link(student.id, course.id),
-        load=term_load(student.id, course.term_id),
-        completions=completions(student.id, course),
-        holds=holds[student.id],
-        opens_at=openings.get((student.id, course.term_id)),
-        seats=seats if seats is not None else seat_count(course.id),
-        voice=voice_for(student, source),
-    ), skip=skip)
+    if seats is None:
+        seats = seat_count(course.id, now=now)
+    return evaluate(load_facts(student, course, now=now, seats=seats, source=source), skip=skip)
 
 
 def enrollment_blockers(student: Student, course: Course, *, now: datetime) -> list[Refusal]:

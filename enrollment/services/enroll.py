@@ -10,6 +10,7 @@ from .counts import SeatCount, seat_count
 from .eligibility import check_enroll, skipped_rules
 from .errors import EnrollmentRefused, Override, overrode, require_reason
 from .locking import lock_course
+from .waitlist import fill_from_waitlist
 
 ACTIONS = {
     Source.SELF: {Status.ENROLLED: Action.ENROLLED, Status.WAITLISTED: Action.WAITLISTED},
@@ -39,7 +40,10 @@ def enroll(student: Student, course: Course, *, actor: User | None, now: datetim
     """
     override = checked_override(source, override, reason)
     course = lock_course(course)
-    seats = seat_count(course.id)
+    seats = seat_count(course.id, now=now)
+    if seats.release_due:  # reserved seats open now: the waitlist goes first
+        fill_from_waitlist(course, actor=actor, now=now)
+        seats = seat_count(course.id, now=now)
     skip = skipped_rules(source, override)
     reasons = check_enroll(student, course, now=now, skip=skip, seats=seats, source=source)
     if reasons:
@@ -58,13 +62,14 @@ def add_link(student: Student, course: Course, seats: SeatCount, *, actor: User 
 
     With `events`, the audit row is appended there for `audit.record_many` instead.
     """
-    if seats.has_seat(course) or Override.CAPACITY in override:
+    if seats.has_seat(course, student.program) or Override.CAPACITY in override:
         status, seq = Status.ENROLLED, None
     else:
         status, seq = Status.WAITLISTED, seats.last_waitlist_seq + 1
     link = Enrollment(student_id=student.id, course_id=course.id, status=status,
                       waitlist_seq=seq, source=source, created_at=now,
                       status_changed_at=now, updated_at=now)
+    link.joined_position = seats.waitlisted + 1 if status == Status.WAITLISTED else None
     db.session.add(link)
     values = audit.event_values(ACTIONS[source][status], student, course, actor=actor, now=now,
                                 before=None, after=status,

@@ -5,19 +5,24 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 
 from ..extensions import db
 from ..fields import strip_text
 from ..models import Appointment, Hold, Student, User
 from .errors import EnrollmentRefused
 
+
+def blocks_registration_now():
+    """The conditions of a hold that blocks registration: active and blocking."""
+    return Hold.cleared_at.is_(None), Hold.blocks_registration.is_(True)
+
+
 _GATES = (
     select(Student.id, Appointment.term_id, Appointment.opens_at, Hold)
     .outerjoin(Appointment, (Appointment.student_id == Student.id)
                & Appointment.term_id.in_(bindparam("terms", expanding=True)))
-    .outerjoin(Hold, (Hold.student_id == Student.id) & Hold.cleared_at.is_(None)
-               & Hold.blocks_registration.is_(True))
+    .outerjoin(Hold, and_(Hold.student_id == Student.id, *blocks_registration_now()))
     .where(Student.id.in_(bindparam("ids", expanding=True)))
     .order_by(Hold.office)
 )

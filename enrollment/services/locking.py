@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from ..database import in_write_transaction
+from ..database import LOCKED, in_write_transaction
 from ..extensions import db
 from ..models import Course
 
@@ -30,13 +30,21 @@ _LOCK = (
 
 
 def lock_courses(*course_ids: int) -> dict[int, Course]:
-    """Lock the courses (in id order, so two movers cannot deadlock) and reload them."""
+    """Lock the courses (in id order, so two movers cannot deadlock) and reload them.
+
+    A course already locked in this transaction is not read again: it is held since, and the
+    session's copy is current (`LOCKED` is emptied when the transaction ends).
+    """
     if not in_write_transaction(db.session):
         raise NotInWriteTransaction(
             "enrollment changes must run inside enrollment.database.write_transaction()"
         )
-    rows = db.session.scalars(_LOCK, {"ids": sorted(set(course_ids))}).all()
-    return {course.id: course for course in rows}
+    held = db.session.info.setdefault(LOCKED, {})
+    wanted = sorted(set(course_ids) - held.keys())
+    if wanted:
+        held.update((course.id, course) for course in db.session.scalars(_LOCK, {"ids": wanted}))
+    return {course_id: held[course_id] for course_id in sorted(set(course_ids))
+            if course_id in held}
 
 
 def lock_course(course: Course | int) -> Course:

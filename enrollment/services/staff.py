@@ -13,6 +13,7 @@ from .enroll import enroll
 from .errors import EnrollmentRefused, Override, overrode
 from .grades import GRADES, IN_ORDER
 from .locking import lock_course, lock_courses
+from .reservations import over_capacity_message, reserved_total
 from .waitlist import Promotions, fill_from_waitlist, set_status
 
 
@@ -31,7 +32,8 @@ def promote(student: Student, course: Course, *, actor: User | None, now: dateti
     if link is None or link.status != Status.WAITLISTED:
         raise EnrollmentRefused.single(
             "not_waitlisted", f"{student.name} is not on the waitlist for {course.code}.")
-    if not seat_count(course.id).has_seat(course) and Override.CAPACITY not in override:
+    if (not seat_count(course.id, now=now).has_seat(course, student.program)
+            and Override.CAPACITY not in override):
         raise EnrollmentRefused.single(
             "course_full", f"{course.code} has no free seat; override capacity to promote.",
             Override.CAPACITY)
@@ -108,6 +110,9 @@ def set_capacity(course: Course, capacity: int, *, actor: User | None, now: date
     if capacity < 0 or (waitlist_capacity is not None and waitlist_capacity < 0):
         raise EnrollmentRefused.single("invalid_capacity", "Capacities cannot be negative.")
     course = lock_course(course)
+    error = over_capacity_message(course, reserved_total(course.id), 0, capacity=capacity)
+    if error:
+        raise EnrollmentRefused.single("reserved_over_capacity", error)
     course.capacity = capacity
     if waitlist_capacity is not None:
         course.waitlist_capacity = waitlist_capacity

@@ -4,16 +4,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Action, Course, Enrollment, Status, Student, User
+from ..models import Action, Course, Enrollment, Reservation, Status, Student, User
 from . import audit
 from .counts import seat_count
 from .eligibility import promotion_refusals, term_loads
 from .errors import Refusal
 from .holds import blocking_holds
+
+_MARK_RELEASED = (
+    update(Reservation)
+    .where(Reservation.course_id == bindparam("course"), Reservation.released_at.is_(None),
+           Reservation.release_at <= bindparam("moment"))
+    .values(released_at=bindparam("moment"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def _mark_released(course_id: int, now: datetime) -> None:
+    """Record that the course's reservations past their release time are released."""
+    db.session.execute(_MARK_RELEASED, {"course": course_id, "moment": now})
 
 
 @dataclass
@@ -26,13 +39,18 @@ def fill_from_waitlist(course: Course, *, actor: User | None, now: datetime,
                        reason: str = "") -> Promotions:
     """Move waitlisted students into the course's free seats, in arrival order.
 
-    The course must be locked by the caller. A student who now has a conflict or would exceed
-    the credit limit stays waitlisted and the skip is recorded as a `refused` event. Runs a
-    fixed number of queries however long the waitlist is.
+    The course must be locked by the caller. Reserved seats whose release time has passed are
+    released here (this is "the next change to the course"). A seat still reserved for a
+    program goes to the first waitlisted member of it; the others keep their place. A student
+    who now has a conflict or would exceed the credit limit stays waitlisted and the skip is
+    recorded as a `refused` event. Runs a fixed number of queries however long the waitlist is.
     """
     result = Promotions()
-    free = seat_count(course.id).free_seats(course)
-    if free <= 0:
+    seats = seat_count(course.id, now=now)
+    if seats.release_due:
+        _mark_released(course.id, now)
+        reason = reason or "Reserved seats were released."
+    if seats.untaken(course) <= 0 or seats.waitlisted == 0:
         return result
     waiting = db.session.scalars(
         select(Enrollment)
@@ -45,8 +63,10 @@ def fill_from_waitlist(course: Course, *, actor: User | None, now: datetime,
     loads = term_loads([e.student_id for e in waiting], course.term_id, excluding=course.id)
     holds = blocking_holds(loads)
     for link in waiting:
-        if free <= 0:
+        if seats.untaken(course) <= 0:
             break
+        if not seats.has_seat(course, link.student.program):
+            continue  # what is left is reserved for another program: they keep their place
         refusals = promotion_refusals(link.student, course, loads[link.student_id], now=now,
                                       holds=holds[link.student_id])
         if refusals:
@@ -62,7 +82,7 @@ def fill_from_waitlist(course: Course, *, actor: User | None, now: datetime,
                      before=Status.WAITLISTED, after=Status.ENROLLED,
                      reason=reason or "A seat became free.")
         result.promoted.append(link)
-        free -= 1
+        seats = seats.after(Status.ENROLLED, link.student.program)
     db.session.flush()
     return result
 
