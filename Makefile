@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app enrollment
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean bench
 
 $(STAMP): setup.cfg pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(STAMP)
 	$(BIN)/ruff check enrollment tests benchmarks
 	$(BIN)/python -m pytest -n $(WORKERS) $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -n $(WORKERS) --backend=postgresql $(PYTEST_ARGS)
+
+# Every benchmark beside its floor (needs wrk and PostgreSQL); writes docs/benchmarks.md.
+bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python benchmarks/run_all.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check enrollment tests benchmarks

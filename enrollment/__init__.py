@@ -47,7 +47,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, write_wait=app.config["WRITE_WAIT_SECONDS"])
         if app.config["CHECK_DATABASE"]:
             _check_database(db.engine)
 

@@ -14,8 +14,12 @@ DEV_SECRET_KEY = "dev-only-not-secret"
 DEFAULTS = {
     "SECRET_KEY": None,
     "SQLALCHEMY_ECHO": False,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # No ping per checkout (a round trip on every request): `database.configure_engine`
+    # pings only connections that sat idle, and a dead one is replaced, not reported.
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     "CATALOG_PAGE_SIZE": 25,
+    # The longest a write waits for a lock before its request gets the busy page (503).
+    "WRITE_WAIT_SECONDS": 10,
     # The school's wall clock: course meeting times are local times in this zone (zoneinfo).
     "SCHOOL_TIMEZONE": "UTC",
     "FIXED_NOW": None,
@@ -43,7 +47,7 @@ DEFAULTS = {
 
 # Read plain and with the FLASK_ prefix; the prefixed one wins (from_prefixed_env runs last).
 PLAIN_ENV = ("DATABASE_URL", "SECRET_KEY", "SQLALCHEMY_ECHO", "REDIS_URL", "PASSING_GRADE",
-             "TRUSTED_PROXIES")
+             "TRUSTED_PROXIES", "WRITE_WAIT_SECONDS")
 
 
 class ConfigError(click.ClickException):
@@ -68,6 +72,18 @@ def _proxy_count(value) -> int:
     )
 
 
+def _seconds(name: str, value) -> float:
+    """A positive number of seconds, from the config or the environment."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if not 0 < seconds <= 600 or isinstance(value, bool):
+        raise ConfigError(f"{name} {value!r} is not a number of seconds between 0 and 600 "
+                          "(e.g. 10).")
+    return seconds
+
+
 def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
@@ -80,6 +96,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 
     app.config["SQLALCHEMY_ECHO"] = _truthy(app.config.get("SQLALCHEMY_ECHO"))
     app.config["TRUSTED_PROXIES"] = _proxy_count(app.config.get("TRUSTED_PROXIES"))
+    app.config["WRITE_WAIT_SECONDS"] = _seconds("WRITE_WAIT_SECONDS",
+                                                app.config.get("WRITE_WAIT_SECONDS"))
     # Statement parameters carry password hashes and session tokens: never in a log line or
     # an error message, whatever the engine options a deployment sets.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {

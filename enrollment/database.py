@@ -5,23 +5,25 @@ transaction and silently ignores a requested `BEGIN IMMEDIATE`, so a count-then-
 The hooks below switch the driver's transaction handling off and issue `BEGIN` themselves:
 `BEGIN IMMEDIATE` for a write transaction (see `write_transaction`) and for every transaction
 of a request that may write (any method but GET, HEAD and OPTIONS: admin saves, registration,
-logins), plain `BEGIN` otherwise, with WAL and a busy timeout. A deferred transaction that
+logins; not the views marked `locks_itself`, which write only in `write_transaction`), plain
+`BEGIN` otherwise, with WAL and a busy timeout. A deferred transaction that
 read first and writes later fails at once with "database is locked" when another writer
 committed in between (the busy timeout does not apply to that upgrade); one that begins
 immediately waits its turn instead.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, scoped_session
 
 IMMEDIATE = "enrollment_immediate"
-BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -30,13 +32,38 @@ class PendingChanges(RuntimeError):
     would otherwise be committed outside the lock."""
 
 
+LOCKS_ITSELF = "enrollment_locks_itself"
+
+
+def locks_itself(view):
+    """Mark a view whose every write runs in `write_transaction`: on SQLite its request
+    transaction then begins deferred, and the database's write lock is taken only for the
+    locked part (lock, rules, insert, commit), not for the whole request."""
+    setattr(view, LOCKS_ITSELF, True)
+    return view
+
+
 def _may_write() -> bool:
-    return has_request_context() and request.method not in READ_ONLY_METHODS
+    if not has_request_context() or request.method in READ_ONLY_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    return not getattr(view, LOCKS_ITSELF, False)
 
 
-def configure_engine(engine: Engine) -> None:
-    """Install the SQLite hooks on an engine (a no-op for other backends)."""
+IDLE_PING_SECONDS = 10.0
+
+
+def configure_engine(engine: Engine, *, write_wait: float = 10.0) -> None:
+    """Install the connection hooks: the idle-connection check (server databases), the SQLite
+    locking hooks, and the bound on waiting for a lock.
+
+    A writer waits at most `write_wait` seconds for the database's write lock (SQLite) or a
+    course's row lock (PostgreSQL); then its request fails with the busy page (503 with
+    Retry-After, see `errors.busy`) instead of queueing past what answers in time.
+    """
     if engine.dialect.name != "sqlite":
+        _ping_idle_connections(engine)
+        _bound_lock_waits(engine, write_wait)
         return
 
     @event.listens_for(engine, "connect")
@@ -44,7 +71,7 @@ def configure_engine(engine: Engine) -> None:
         # Off: pysqlite's own transaction handling, which would ignore our BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(write_wait * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
@@ -61,6 +88,50 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "rollback")
     def _end(conn):
         conn.info.pop(IMMEDIATE, None)
+
+
+def _bound_lock_waits(engine: Engine, seconds: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, connection_record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET lock_timeout = {int(seconds * 1000)}")
+        cursor.close()
+        dbapi_connection.commit()
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for a lock not obtained within the bound (SQLite "database is locked",
+    PostgreSQL `lock_not_available`): the database is up, but too busy right now."""
+    orig = getattr(exc, "orig", exc)
+    return (getattr(orig, "sqlstate", None) == "55P03"
+            or "database is locked" in str(orig))
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection only when it sat idle for `IDLE_PING_SECONDS`.
+
+    On registration day connections go straight back into use and pay nothing; one that
+    waited (overnight, across a database restart) is pinged at checkout, and a dead one is
+    replaced by the pool (`DisconnectionError`) before the request ever sees it. A connection
+    that dies while in use fails its request with the 503 page, and the pool discards every
+    connection that predates the failure.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, proxy):
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(str(exc)) from exc
+        if not alive:
+            raise DisconnectionError("the connection did not answer")
 
 
 def _real(session: Session | scoped_session) -> Session:
@@ -87,18 +158,20 @@ def write_transaction(session: Session | scoped_session) -> Iterator[Session]:
     A transaction already open that has only read and can take the course lock (on
     PostgreSQL any; on SQLite one begun immediately, as every transaction of a POST is) is
     carried on: what it loaded (the logged-in user and student) stays loaded, nothing is read
-    twice. Any other open transaction is committed first, because a lock asked for in the
-    middle of a deferred SQLite transaction is not a lock. Changes not yet flushed at that
-    point are a mistake of the caller (they would be committed outside the lock):
-    `PendingChanges` is raised and nothing is committed.
+    twice. A deferred SQLite transaction that only read is ended first, keeping what it
+    loaded, because a lock asked for in the middle of it is not a lock; one that wrote is
+    committed. Changes not yet flushed at that point are a mistake of the caller (they would
+    be committed outside the lock): `PendingChanges` is raised and nothing is committed.
     """
     session = _real(session)
     if _unflushed(session):
         raise PendingChanges(
             "write_transaction() was started over unflushed changes; flush or commit them "
             "first, or make them inside the block")
-    if session.in_transaction() and (session.info.get(WROTE) or not _can_lock(session)):
+    if session.in_transaction() and session.info.get(WROTE):
         session.commit()
+    elif session.in_transaction() and not _can_lock(session):
+        _end_reading(session)
     if not session.in_transaction():
         session.connection(execution_options={IMMEDIATE: True})
     try:
@@ -107,6 +180,16 @@ def write_transaction(session: Session | scoped_session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def _end_reading(session: Session) -> None:
+    """Commit a transaction that only read, keeping what it loaded (the user and student of
+    the request): what the rules decide on is read again under the lock."""
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _can_lock(session: Session) -> bool:

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .auth.throttle import limiter
+from .database import is_busy
 from .extensions import db
 
 MESSAGES = {
@@ -18,6 +19,7 @@ MESSAGES = {
     413: "The upload is too large.",
     429: "Too many attempts. Wait a little, then try again.",
     503: "The database cannot be reached right now.",
+    "busy": "Too many changes are being made at this moment. Nothing was changed.",
     500: "Something went wrong on our side. Nothing was changed; please try again.",
 }
 
@@ -56,6 +58,24 @@ def unavailable(exc: DBAPIError):
     return page, 503, headers
 
 
+RETRY_AFTER_BUSY = 2  # seconds: a lock queue drains in moments
+
+
+def busy(exc: DBAPIError):
+    """503 when a lock was not obtained within WRITE_WAIT_SECONDS: the load is shed, with a
+    page that says when to come back (nothing was changed)."""
+    current_app.logger.warning("busy: lock wait over %ss (%s %s)",
+                               current_app.config["WRITE_WAIT_SECONDS"], request.method,
+                               request.path)
+    db.session.rollback()
+    headers = {"Retry-After": str(RETRY_AFTER_BUSY)}
+    if wants_json():
+        return jsonify(error=MESSAGES["busy"], status=503), 503, headers
+    page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+        message=MESSAGES["busy"], retry_after=RETRY_AFTER_BUSY, busy=True)
+    return page, 503, headers
+
+
 def _is_outage(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError) or exc.connection_invalidated
 
@@ -74,6 +94,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DBAPIError)
     def _database(exc: DBAPIError):
+        if is_busy(exc):
+            return busy(exc)
         if _is_outage(exc):
             return unavailable(exc)
         db.session.rollback()

@@ -101,3 +101,35 @@ def test_sql_logging_never_shows_password_hashes_or_session_tokens(app, client, 
     db.session.refresh(student.user)
     for secret in (student.user.password_hash, student.user.session_token, factories.PASSWORD):
         assert secret not in logged
+
+
+def _kill_the_apps_connections(server) -> None:
+    """What a database restart or a firewall does to idle connections: the server ends them."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server.url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    engine.dispose()
+
+
+def test_an_idle_connection_the_server_ended_is_replaced_unseen(outage_app, monkeypatch):
+    """No ping per checkout; a connection idle long enough is pinged, and a dead one is
+    replaced before the request uses it. Without that check (the control, with a threshold
+    the test never reaches) the same request fails with 503 and the next one works."""
+    from enrollment import database
+
+    app, server, ids = outage_app
+    client = app.test_client()
+    page = f"/courses/{ids['course']}"
+    assert client.get(page).status_code == 200
+
+    monkeypatch.setattr(database, "IDLE_PING_SECONDS", 3600.0)
+    _kill_the_apps_connections(server)
+    assert client.get(page).status_code == 503  # the control: the dead connection was used
+    assert client.get(page).status_code == 200  # and the pool replaced it
+
+    monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
+    _kill_the_apps_connections(server)
+    assert client.get(page).status_code == 200

@@ -2,10 +2,14 @@
 import hmac
 
 from flask import Flask
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
 from ..models import User
+
+USER_WITH_STUDENT = (select(User).options(joinedload(User.student))
+                     .where(User.id == bindparam("id")))
 
 
 def init_app(app: Flask) -> None:
@@ -20,7 +24,7 @@ def init_app(app: Flask) -> None:
         if not user_id.isdigit() or len(user_id) > 10 or not token:
             return None
         # The student profile in the same query: nearly every page of a student reads it.
-        user = db.session.get(User, int(user_id), options=[joinedload(User.student)])
+        user = db.session.scalars(USER_WITH_STUDENT, {"id": int(user_id)}).first()
         if user is not None and not hmac.compare_digest(user.session_token, token):
             return None  # logged out (or password changed) since this cookie was issued
         # An account disabled by staff is logged out at its next request, not at its next login.

@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from .. import clock, services
 from ..auth.access import student_required
-from ..database import write_transaction
+from ..database import locks_itself, write_transaction
 from ..extensions import db, login_manager
 from ..models import MAX_ID, Status
 from ..services import appointments
@@ -136,6 +136,7 @@ def _act(course_id: int, verb: str, change) -> Response:
 
 
 @bp.post(f"/courses/{COURSE_ID}/enroll")
+@locks_itself
 @course_action
 def enroll(course_id: int):
     """Enroll or join the waitlist; the flash says which, or every reason it was refused."""
@@ -147,6 +148,7 @@ def enroll(course_id: int):
 
 
 @bp.post(f"/courses/{COURSE_ID}/drop")
+@locks_itself
 @course_action
 def drop(course_id: int):
     """Drop the course or leave its waitlist; the freed seat goes to the waitlist."""

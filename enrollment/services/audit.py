@@ -24,7 +24,7 @@ def record(action: Action, student: Student, course: Course, *, actor: User | No
 def record_many(values: list[dict]) -> None:
     """Insert many audit events (from `event_values`) in one statement."""
     if values:
-        db.session.execute(insert(EnrollmentEvent), values)
+        db.session.execute(insert(EnrollmentEvent.__table__), values)
 
 
 def event_values(action: Action, student: Student, course: Course, *, actor: User | None,

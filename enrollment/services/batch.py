@@ -15,10 +15,9 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Course, Enrollment, Source, Status, Student, User, prerequisite_links
-from . import audit
 from .counts import seat_counts
 from .eligibility import Completions, Facts, TermLoad, evaluate, skipped_rules, voice_for
-from .enroll import add_link, checked_override
+from .enroll import NewLinks, add_link, checked_override
 from .errors import EnrollmentRefused, Override
 from .holds import registration_gates
 from .locking import lock_courses
@@ -56,7 +55,7 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
     holds, openings = registration_gates(student_ids, {c.term_id for c in courses.values()})
 
     results: list[Enrollment | EnrollmentRefused] = []
-    events: list[dict] = []
+    new = NewLinks()
     for student, given in pairs:
         course = courses[_pk(given)]
         load = loads[(student.id, course.term_id)]
@@ -73,13 +72,12 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
             results.append(EnrollmentRefused(reasons))
             continue
         link = add_link(student, course, seats[course.id], actor=actor, now=now, source=source,
-                        override=override, reason=reason, events=events)
+                        override=override, reason=reason, new=new)
         links[(student.id, course.id)] = link
         seats[course.id] = seats[course.id].after(link.status, student.program)
         (load.enrolled if link.status == Status.ENROLLED else load.waitlisted).append(course)
         results.append(link)
-    db.session.flush()
-    audit.record_many(events)
+    new.write()
     return results
 
 

@@ -1,10 +1,14 @@
 """Enrolling: a seat if there is one, else the waitlist, else a refusal with every reason."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import insert
+from sqlalchemy.orm import make_transient_to_detached
+
 from ..extensions import db
-from ..models import Action, Course, Enrollment, EnrollmentEvent, Source, Status, Student, User
+from ..models import Action, Course, Enrollment, Source, Status, Student, User
 from . import audit
 from .counts import SeatCount, seat_count
 from .eligibility import check_enroll, skipped_rules
@@ -49,35 +53,53 @@ def enroll(student: Student, course: Course, *, actor: User | None, now: datetim
     if reasons:
         raise EnrollmentRefused(reasons)
 
+    new = NewLinks()
     link = add_link(student, course, seats, actor=actor, now=now, source=source,
-                    override=override, reason=reason)
-    db.session.flush()
+                    override=override, reason=reason, new=new)
+    new.write()
     return link
+
+
+@dataclass
+class NewLinks:
+    """Links and their audit rows to insert in two Core statements (any number of them): the
+    plumbing of the enroll path stays cheap, the ORM sees the links as loaded rows."""
+
+    links: list[Enrollment] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+
+    def write(self) -> None:
+        if self.links:
+            db.session.execute(insert(Enrollment.__table__),
+                               [{name: getattr(link, name) for name in LINK_COLUMNS}
+                                for link in self.links])
+            for link in self.links:  # now rows: persistent in the session, no query
+                make_transient_to_detached(link)
+                db.session.add(link)
+        audit.record_many(self.events)
+        self.links, self.events = [], []
+
+
+LINK_COLUMNS = tuple(column.key for column in Enrollment.__table__.columns)
 
 
 def add_link(student: Student, course: Course, seats: SeatCount, *, actor: User | None,
              now: datetime, source: Source, override: frozenset[Override],
-             reason: str, events: list[dict] | None = None) -> Enrollment:
-    """Add the link (a seat, else the end of the waitlist) and its audit event; no flush.
-
-    With `events`, the audit row is appended there for `audit.record_many` instead.
-    """
+             reason: str, new: NewLinks) -> Enrollment:
+    """Plan the link (a seat, else the end of the waitlist) and its audit event in `new`,
+    which writes them (`NewLinks.write`)."""
     if seats.has_seat(course, student.program) or Override.CAPACITY in override:
         status, seq = Status.ENROLLED, None
     else:
         status, seq = Status.WAITLISTED, seats.last_waitlist_seq + 1
     link = Enrollment(student_id=student.id, course_id=course.id, status=status,
-                      waitlist_seq=seq, source=source, created_at=now,
+                      waitlist_seq=seq, grade=None, source=source, created_at=now,
                       status_changed_at=now, updated_at=now)
     link.joined_position = seats.waitlisted + 1 if status == Status.WAITLISTED else None
-    db.session.add(link)
-    values = audit.event_values(ACTIONS[source][status], student, course, actor=actor, now=now,
-                                before=None, after=status,
-                                reason=describe(status, seats.waitlisted + 1, override, reason))
-    if events is None:
-        db.session.add(EnrollmentEvent(**values))
-    else:
-        events.append(values)
+    new.links.append(link)
+    new.events.append(audit.event_values(
+        ACTIONS[source][status], student, course, actor=actor, now=now, before=None,
+        after=status, reason=describe(status, seats.waitlisted + 1, override, reason)))
     return link
 
 
