@@ -18,8 +18,8 @@ from ..extensions import db
 from ..models import Course, Reservation
 from ..records import ReservationFields
 from ..services import EnrollmentRefused
-from ..services.reservations import find, remove_reservation, set_reservation
-from .base import StaffModelView, editing_id, flash_outcome, time_filters
+from ..services.reservations import remove_reservation, set_reservation
+from .base import StaffModelView, flash_outcome, time_filters
 from .loaders import CourseLoader
 from .records import RecordFormMixin
 
@@ -45,25 +45,11 @@ class ReservationView(RecordFormMixin, StaffModelView):
     form_ajax_refs = {"course": CourseLoader("course")}
     form_args = {"course": {"validators": [InputRequired("Choose a course.")]}}
     # One reservation per course and program: (course, program) is unique together, which
-    # `unique_fields` (one column) cannot say; see `validate_form`.
+    # `unique_fields` (one column) cannot say; `set_reservation` refuses a second one.
 
     def get_query(self):
         return super().get_query().options(joinedload(Reservation.course)
                                            .joinedload(Course.term))
-
-    def validate_form(self, form) -> bool:
-        ok = super().validate_form(form)
-        course, program = form._fields.get("course"), form._fields.get("program")
-        if course is None or program is None or course.errors or program.errors \
-                or not course.data or not program.data:
-            return ok
-        other = find(course.data.id, program.data)
-        if other is not None and other.id != editing_id():
-            program.errors = [*program.errors, (
-                f"Already exists: {course.data.code} already reserves seats for "
-                f"{other.program}; edit that reservation instead.")]
-            ok = False
-        return ok
 
     # --- saving through the service ---------------------------------------------------------
     def create_model(self, form):
@@ -77,7 +63,8 @@ class ReservationView(RecordFormMixin, StaffModelView):
             with write_transaction(db.session):
                 model = set_reservation(
                     form.course.data, form.program.data, form.seats.data, form.release_at.data,
-                    actor=current_user._get_current_object(), now=clock.now(), reservation=model)
+                    actor=current_user._get_current_object(), now=clock.now(), reservation=model,
+                    new=model is None)
         except LookupError:
             return self._refuse(form, "course", "This course no longer exists.")
         except EnrollmentRefused as exc:

@@ -59,9 +59,10 @@ RESERVATION_CHANGED = "Reserved seats changed."
 
 def set_reservation(course: Course, program: str, seats: int, release_at: datetime, *,
                     actor: User | None, now: datetime,
-                    reservation: Reservation | None = None) -> Reservation:
+                    reservation: Reservation | None = None, new: bool = False) -> Reservation:
     """Add the program's reservation in the course, or update the one it has (or, given,
-    `reservation`, which may move to this course and program); flushes.
+    `reservation`, which may move to this course and program; with `new`, a reservation the
+    course already has for the program is refused instead of updated); flushes.
 
     Locks the course (and the course a moved reservation leaves). The course's reservations
     together cannot exceed its capacity. A release time moved into the future reserves the
@@ -75,10 +76,11 @@ def set_reservation(course: Course, program: str, seats: int, release_at: dateti
     locked = lock_courses(course.id, left)
     course = locked[course.id]
     current = find(course.id, program)
-    if reservation is not None and current is not None and current.id != reservation.id:
+    if current is not None and (new or (reservation is not None
+                                        and current.id != reservation.id)):
         raise EnrollmentRefused.single(
-            "reservation_exists", f"{course.code} already reserves seats for {current.program}; "
-                                  "edit that reservation instead.")
+            "reservation_exists", f"Already exists: {course.code} already reserves seats for "
+                                  f"{current.program}; edit that reservation instead.")
     moving, reservation = reservation is not None, reservation or current
     others = reserved_total(course.id, leaving_out=program) - (
         reservation.seats if reservation is not None and reservation.course_id == course.id
