@@ -217,3 +217,25 @@ def _unflushed(session: Session) -> bool:
         return True
     # `dirty` also lists objects whose attributes were set to the values they had.
     return any(session.is_modified(obj) for obj in session.dirty)
+
+
+# Values per IN list: a statement may carry at most 32,766 parameters on SQLite and 65,535 on
+# PostgreSQL, and an import file of 100,000 rows must still work.
+IN_BATCH = 10_000
+
+
+def in_batches(values) -> Iterator[list]:
+    """The values (deduplicated, in a stable order) in lists of at most `IN_BATCH`."""
+    values = list(dict.fromkeys(values))
+    for start in range(0, len(values), IN_BATCH):
+        yield values[start:start + IN_BATCH]
+
+
+def scalars_in(session: Session | scoped_session, statement_for, values) -> list:
+    """`session.scalars(statement_for(batch))` over `in_batches(values)`, all results."""
+    return [row for batch in in_batches(values) for row in session.scalars(statement_for(batch))]
+
+
+def rows_in(session: Session | scoped_session, statement_for, values) -> list:
+    """`session.execute(statement_for(batch))` over `in_batches(values)`, all rows."""
+    return [row for batch in in_batches(values) for row in session.execute(statement_for(batch))]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import Form
 
 from ..clock import wall_clock
+from ..database import scalars_in
 from ..extensions import db
 from ..fields import MomentField
 from ..models import Appointment, Student, Term
@@ -33,8 +34,9 @@ class AppointmentRow(Form):
 
 def _references(terms, numbers):
     by_term = {t.code: t for t in db.session.scalars(select(Term).where(Term.code.in_(terms)))}
-    by_number = {s.student_number: s for s in db.session.scalars(
-        select(Student).where(Student.student_number.in_(numbers)))}
+    by_number = {s.student_number: s for s in scalars_in(
+        db.session, lambda batch: select(Student).where(Student.student_number.in_(batch)),
+        numbers)}
     return by_term, by_number
 
 

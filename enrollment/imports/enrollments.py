@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import Form
 
 from .. import services
+from ..database import scalars_in
 from ..extensions import db
 from ..models import Course, Enrollment, Source, Status, Student, Term
 from ..records import CourseFields, StudentFields, TermFields
@@ -30,20 +31,19 @@ MAX_REFUSALS = 50  # enough to see the pattern; the rest would say the same
 
 def _references(keys: set[tuple[str, str]], numbers: set[str]):
     """Courses by (term code, code), students by number, and their existing links."""
-    courses = {}
-    if keys:
-        for course in db.session.scalars(
-                select(Course).join(Term).where(tuple_(Term.code, Course.code).in_(keys))
-                .options(selectinload(Course.term))):
-            courses[(course.term.code, course.code)] = course
-    students = {s.student_number: s for s in db.session.scalars(
-        select(Student).where(Student.student_number.in_(numbers))
-        .options(selectinload(Student.user)))} if numbers else {}
+    courses = {(course.term.code, course.code): course for course in scalars_in(
+        db.session, lambda batch: select(Course).join(Term).where(
+            tuple_(Term.code, Course.code).in_(batch)).options(selectinload(Course.term)),
+        keys)}
+    students = {s.student_number: s for s in scalars_in(
+        db.session, lambda batch: select(Student).where(Student.student_number.in_(batch))
+        .options(selectinload(Student.user)), numbers)}
     links = {}
     if courses and students:
-        for link in db.session.scalars(select(Enrollment).where(
-                Enrollment.course_id.in_([c.id for c in courses.values()]),
-                Enrollment.student_id.in_([s.id for s in students.values()]))):
+        course_ids = [c.id for c in courses.values()]
+        for link in scalars_in(db.session, lambda batch: select(Enrollment).where(
+                Enrollment.course_id.in_(course_ids), Enrollment.student_id.in_(batch)),
+                [s.id for s in students.values()]):
             links[(link.student_id, link.course_id)] = link
     return courses, students, links
 

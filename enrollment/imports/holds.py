@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from .. import services
+from ..database import scalars_in
 from ..extensions import db
 from ..models import Hold, Student
 from ..records import HoldFields, StudentFields
@@ -27,8 +28,9 @@ class HoldRow(HoldFields):
 
 
 def _students(numbers) -> dict[str, Student]:
-    return {s.student_number: s for s in db.session.scalars(
-        select(Student).where(Student.student_number.in_(set(numbers))))} if numbers else {}
+    return {s.student_number: s for s in scalars_in(
+        db.session, lambda batch: select(Student).where(Student.student_number.in_(batch)),
+        numbers)}
 
 
 def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
@@ -36,8 +38,9 @@ def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
                              column="office", what=lambda number, office:
                              f"the {office} hold of {number}")
     students = _students({k[0] for k in seen.lines})
-    holds = {(h.student_id, h.office): h for h in db.session.scalars(
-        select(Hold).where(Hold.student_id.in_([s.id for s in students.values()])))}
+    holds = {(h.student_id, h.office): h for h in scalars_in(
+        db.session, lambda batch: select(Hold).where(Hold.student_id.in_(batch)),
+        [s.id for s in students.values()])}
     for cells, values in parsed:
         student = students.get(values.get("student_number"))
         if cells.ok and student is None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..auth.passwords import password_problem
+from ..database import scalars_in
 from ..extensions import db
 from ..models import Role, Student, User
 from ..records import DEFAULT_MAX_CREDITS, StudentFields
@@ -45,11 +46,12 @@ def _parallel(fn: Callable, items: list, progress: Callable[[int], None] | None 
 
 def _lookup(numbers: Iterable[str], emails: Iterable[str]):
     """Existing students by number and users by email, each with the other side loaded."""
-    by_number = {s.student_number: s for s in db.session.scalars(
-        select(Student).where(Student.student_number.in_(set(numbers)))
-        .options(selectinload(Student.user)))}
-    by_email = {u.email: u for u in db.session.scalars(
-        select(User).where(User.email.in_(set(emails))).options(selectinload(User.student)))}
+    by_number = {s.student_number: s for s in scalars_in(
+        db.session, lambda batch: select(Student).where(Student.student_number.in_(batch))
+        .options(selectinload(Student.user)), numbers)}
+    by_email = {u.email: u for u in scalars_in(
+        db.session, lambda batch: select(User).where(User.email.in_(batch))
+        .options(selectinload(User.student)), emails)}
     return by_number, by_email
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, inspect, or_, select
 from sqlalchemy.orm import selectinload
 
+from ..database import rows_in, scalars_in
 from ..extensions import db
 from ..models import Course, Enrollment, Source, Status, Student, User, prerequisite_links
 from .counts import seat_counts
@@ -88,8 +89,8 @@ def _pk(obj) -> int:
 
 def _load_users(student_ids: list[int]) -> None:
     """Put the students' users in the session: the audit labels read their names."""
-    db.session.scalars(select(Student).where(Student.id.in_(student_ids))
-                       .options(selectinload(Student.user))).all()
+    scalars_in(db.session, lambda batch: select(Student).where(Student.id.in_(batch))
+               .options(selectinload(Student.user)), student_ids)
 
 
 def _links_loads_and_completions(student_ids: list[int], term_ids: set[int], codes: set[str]):
@@ -98,12 +99,12 @@ def _links_loads_and_completions(student_ids: list[int], term_ids: set[int], cod
     links: dict[tuple[int, int], Enrollment] = {}
     loads: dict[tuple[int, int], TermLoad] = defaultdict(lambda: TermLoad([], []))
     found: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    rows = db.session.execute(
+    rows = rows_in(db.session, lambda batch: (
         select(Enrollment, Course).join(Course, Course.id == Enrollment.course_id)
-        .where(Enrollment.student_id.in_(student_ids),
+        .where(Enrollment.student_id.in_(batch),
                or_(Course.term_id.in_(term_ids),
-                   and_(Enrollment.status == Status.COMPLETED, Course.code.in_(codes))))
-    ).all()
+                   and_(Enrollment.status == Status.COMPLETED, Course.code.in_(codes))))),
+        student_ids)
     for link, course in rows:
         if link.status == Status.COMPLETED and course.code in codes:
             found[link.student_id][course.code].append(link.grade)

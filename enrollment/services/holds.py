@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, bindparam, select
 
+from ..database import in_batches
 from ..extensions import db
 from ..fields import strip_text
 from ..models import Appointment, Hold, Student, User
@@ -35,8 +36,9 @@ def registration_gates(student_ids, term_ids):
     ids, terms = list(set(student_ids)), list(set(term_ids))
     if not ids:
         return holds, openings
-    for student_id, term_id, opens_at, hold in db.session.execute(
-            _GATES, {"ids": ids, "terms": terms or [0]}):
+    for student_id, term_id, opens_at, hold in (
+            row for batch in in_batches(ids)
+            for row in db.session.execute(_GATES, {"ids": batch, "terms": terms or [0]})):
         if term_id is not None:
             openings[(student_id, term_id)] = opens_at
         if hold is not None and hold not in holds[student_id]:
