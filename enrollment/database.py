@@ -103,7 +103,7 @@ def is_busy(exc: BaseException) -> bool:
     """True for a lock not obtained within the bound (SQLite "database is locked",
     PostgreSQL `lock_not_available`): the database is up, but too busy right now."""
     orig = getattr(exc, "orig", exc)
-    return (getattr(orig, "sqlstate", None) == "55P03"
+    return (getattr(orig, "sqlstate", None) in ("55P03", "40P01")  # no lock, deadlock
             or "database is locked" in str(orig))
 
 
@@ -148,6 +148,7 @@ def in_write_transaction(session: Session | scoped_session) -> bool:
 
 WROTE = "enrollment_wrote"  # session.info: the open transaction has flushed changes
 LOCKED = "enrollment_locked"  # session.info: {course id: course} locked in the transaction
+LOCKED_STUDENTS = "enrollment_locked_students"  # session.info: student ids locked likewise
 
 
 @contextmanager
@@ -210,6 +211,7 @@ def _ended(session, transaction):
     if transaction.parent is None:
         session.info.pop(WROTE, None)
         session.info.pop(LOCKED, None)
+        session.info.pop(LOCKED_STUDENTS, None)
 
 
 def _unflushed(session: Session) -> bool:

@@ -29,7 +29,7 @@ from enrollment.models import (
 )
 from enrollment.services import EnrollmentRefused, periodic
 from enrollment.services.reservations import set_reservation
-from tests.factories import NOW, make_course, make_student
+from tests.factories import NOW, make_course, make_student, make_term
 
 pytestmark = [pytest.mark.sqlite_file, pytest.mark.slow,
               pytest.mark.config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 24, "max_overflow": 8})]
@@ -242,3 +242,23 @@ def test_naive_count_then_insert_overbooks(app, database_url):
         list(pool.map(naive, ids))
     engine.dispose()
     assert counts(course_id)[Status.ENROLLED] > CAPACITY
+
+
+def test_one_student_racing_into_two_courses_keeps_the_credit_limit(app):
+    """Two requests of one student (two tabs) for two courses that together exceed the credit
+    limit: each locks its own course, so the student's row is locked too, or both would pass
+    the rule on a term load that does not show the other."""
+    rounds = 8
+    pairs = []
+    term = make_term()
+    for _ in range(rounds):
+        student = make_student(max_credits=4)
+        first, second = make_course(term=term, credits=3), make_course(term=term, credits=3)
+        pairs.append((student.id, first.id, second.id))
+    db.session.commit()
+    jobs = [enroll_job(student_id, course_id)
+            for student_id, first_id, second_id in pairs for course_id in (first_id, second_id)]
+    results = run_parallel(app, jobs)
+    for n in range(rounds):
+        assert sorted(map(str, results[2 * n:2 * n + 2])) == ["credit_limit", "enrolled"], (
+            results[2 * n:2 * n + 2])

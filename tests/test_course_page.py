@@ -12,10 +12,13 @@ from enrollment.models import Course, Enrollment, Status
 from tests.factories import NOW, at
 from tests.web_helpers import complete, enroll, text
 
+ACTION = re.compile(r'<form method="post" action="/courses/\d+/(enroll)">'
+                    r'|<a class="btn[^"]*" href="/courses/\d+/(drop)">')
+
 
 def actions(html: str) -> list[str]:
-    """The action forms on the page (enroll / drop), by their target."""
-    return re.findall(r'<form method="post" action="/courses/\d+/(enroll|drop)">', html)
+    """The actions on the page: enroll forms, and links to the drop confirmation."""
+    return [enroll or drop for enroll, drop in ACTION.findall(html)]
 
 
 def test_details(client, make_course, make_term):

@@ -238,8 +238,8 @@ def test_anonymous_is_sent_to_login_and_back(action, client, make_course):
     assert count_links() == 0
 
 
-@pytest.mark.parametrize("action", ["enroll", "drop"])
-def test_get_is_not_allowed(action, client, make_course):
+def test_get_of_enroll_is_not_allowed(client, make_course):
+    """(GET of drop is its confirmation page: tests/test_confirm_drop.py.)"""
     course = make_course()
     db.session.commit()
-    assert client.get(f"/courses/{course.id}/{action}").status_code == 405
+    assert client.get(f"/courses/{course.id}/enroll").status_code == 405

@@ -123,7 +123,7 @@ def _act(course_id: int, verb: str, change) -> Response:
     label = ""
     try:
         with write_transaction(db.session):
-            course = services.lock_course(course_id)
+            course = services.lock_course_for(course_id, current_user.student.id)
             label = f"{course.code} {course.title}"
             message = change(current_user.student, course, label)
     except services.EnrollmentRefused as exc:
@@ -147,11 +147,29 @@ def enroll(course_id: int):
     return _act(course_id, "enroll in", change)
 
 
-@bp.post(f"/courses/{COURSE_ID}/drop")
+def _confirm_drop(course_id: int):
+    """The confirmation step before a drop: what the student gives up, then the POST form."""
+    course = queries.course_or_404(course_id, *queries.COURSE_DETAILS)
+    viewer = queries.viewer_status(current_user.student, course)
+    now = clock.now()
+    if viewer.status not in (Status.ENROLLED, Status.WAITLISTED) or (
+            now > course.term.drop_deadline):
+        return _back_to(course_id)  # the course page says why there is nothing to confirm
+    seats = queries.availabilities([course], now=now, viewer=current_user.student)[course.id]
+    return render_template("catalog/confirm_drop.html", course=course, viewer=viewer,
+                           seats=seats, form=CourseActionForm(), Status=Status,
+                           window=course.term.window_state(now))
+
+
+# One rule for both methods: GET asks first (a page that works without JavaScript), POST drops.
+@bp.route(f"/courses/{COURSE_ID}/drop", methods=["GET", "POST"])
 @locks_itself
 @course_action
 def drop(course_id: int):
     """Drop the course or leave its waitlist; the freed seat goes to the waitlist."""
+    if request.method == "GET":
+        return _confirm_drop(course_id)
+
     def change(student, course, label):
         result = services.drop(student, course, actor=current_user, now=clock.now())
         return drop_message(label, result.previous_status, len(result.promoted))

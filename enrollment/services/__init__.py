@@ -23,7 +23,7 @@ from .eligibility import (
 from .enroll import enroll
 from .errors import REASON_REQUIRED, EnrollmentRefused, Override, Refusal, require_reason
 from .holds import blocking_holds, clear_hold, place_hold
-from .locking import NotInWriteTransaction, lock_course
+from .locking import NotInWriteTransaction, lock_course, lock_course_for
 from .staff import GRADES, complete, move, promote, set_capacity
 from .waitlist import Promotions
 
@@ -31,6 +31,6 @@ __all__ = [
     "ENROLL_OVERRIDES", "GRADES", "IMPORT_OVERRIDES", "PROMOTION_OVERRIDES", "REASON_REQUIRED", "DropResult", "blocking_holds", "clear_hold", "place_hold", "EnrollmentRefused", "NotInWriteTransaction",
     "Override", "Promotions", "Refusal", "SeatCount", "Source", "Status", "complete", "drop",
     "enroll", "enroll_many", "enrollment_blockers", "history_for_course", "history_for_student",
-    "lock_course", "move", "promote", "require_reason", "seat_count", "seat_counts", "set_capacity", "waitlist_position",
+    "lock_course", "lock_course_for", "move", "promote", "require_reason", "seat_count", "seat_counts", "set_capacity", "waitlist_position",
     "waitlist_positions", "write_transaction",
 ]

@@ -21,7 +21,7 @@ from .eligibility import Completions, Facts, TermLoad, evaluate, skipped_rules, 
 from .enroll import NewLinks, add_link, checked_override
 from .errors import EnrollmentRefused, Override
 from .holds import registration_gates
-from .locking import lock_courses
+from .locking import lock_courses, lock_students
 from .waitlist import fill_from_waitlist
 
 
@@ -47,6 +47,7 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
     if due:
         seats = seat_counts(courses, now=now)
     student_ids = list({_pk(student) for student, _ in pairs})
+    lock_students(student_ids)  # their loads are read next: no enroll of theirs in between
     _load_users(student_ids)
     skip = skipped_rules(source, override)
     required = defaultdict(list) if Override.PREREQUISITES in skip else _required(courses)

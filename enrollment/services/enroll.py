@@ -13,7 +13,7 @@ from . import audit
 from .counts import SeatCount, seat_count
 from .eligibility import check_enroll, skipped_rules
 from .errors import EnrollmentRefused, Override, overrode, require_reason
-from .locking import lock_course
+from .locking import lock_course_for
 from .waitlist import fill_from_waitlist
 
 ACTIONS = {
@@ -43,7 +43,7 @@ def enroll(student: Student, course: Course, *, actor: User | None, now: datetim
     Must run inside `write_transaction`; flushes, the caller commits.
     """
     override = checked_override(source, override, reason)
-    course = lock_course(course)
+    course = lock_course_for(course, student.id)
     seats = seat_count(course.id, now=now)
     if seats.release_due:  # reserved seats open now: the waitlist goes first
         fill_from_waitlist(course, actor=actor, now=now)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from ..database import LOCKED, in_write_transaction
+from ..database import LOCKED, LOCKED_STUDENTS, in_batches, in_write_transaction
 from ..extensions import db
-from ..models import Course
+from ..models import Course, Student
 
 
 class NotInWriteTransaction(RuntimeError):
@@ -45,6 +45,55 @@ def lock_courses(*course_ids: int) -> dict[int, Course]:
         held.update((course.id, course) for course in db.session.scalars(_LOCK, {"ids": wanted}))
     return {course_id: held[course_id] for course_id in sorted(set(course_ids))
             if course_id in held}
+
+
+# A course and one student together (PostgreSQL): the rules read the student's other links
+# (credit load, conflicts), which the course lock alone does not cover; two requests of one
+# student for two courses would each pass on a load that does not show the other. One
+# statement, courses before students in every transaction (`of=`), so it cannot deadlock.
+_LOCK_WITH_STUDENT = (
+    select(Course)
+    .options(joinedload(Course.term, innerjoin=True))
+    .join(Student, Student.id == bindparam("student_id"))
+    .where(Course.id == bindparam("course_id"))
+    .with_for_update(of=(Course, Student))
+    .execution_options(populate_existing=True)
+)
+
+
+def lock_course_for(course: Course | int, student_id: int) -> Course:
+    """Lock the course (as `lock_course`) and the student's row with it, in one statement.
+
+    On SQLite the write transaction holds the whole database already.
+    """
+    course_id = course if isinstance(course, int) else course.id
+    if db.session.get_bind().dialect.name == "sqlite":
+        return lock_course(course_id)
+    held = db.session.info.setdefault(LOCKED_STUDENTS, set())
+    if student_id in held:
+        return lock_course(course_id)
+    if not in_write_transaction(db.session):
+        raise NotInWriteTransaction(
+            "enrollment changes must run inside enrollment.database.write_transaction()")
+    locked = db.session.info.setdefault(LOCKED, {})
+    found = db.session.scalars(_LOCK_WITH_STUDENT, {"course_id": course_id,
+                                                    "student_id": student_id}).first()
+    if found is None:
+        raise LookupError(f"course {course_id} or student {student_id} does not exist")
+    locked[course_id] = found
+    held.add(student_id)
+    return found
+
+
+def lock_students(student_ids) -> None:
+    """Lock the students' rows (PostgreSQL; in id order, after the courses) for a batch."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
+    held = db.session.info.setdefault(LOCKED_STUDENTS, set())
+    for batch in in_batches(sorted(set(student_ids) - held)):
+        db.session.execute(select(Student.id).where(Student.id.in_(batch))
+                           .order_by(Student.id).with_for_update())
+        held.update(batch)
 
 
 def lock_course(course: Course | int) -> Course:

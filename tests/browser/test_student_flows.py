@@ -62,7 +62,10 @@ def test_register_search_enroll_schedule_drop(page, live_server, make_course, ma
     expect(page.locator(".week-grid .wg-block")).to_have_count(3)  # Mon, Wed, Fri
 
     page.locator(".enrolled-courses").get_by_role("link", name=re.compile("CS101")).click()
-    page.get_by_role("button", name="Drop this course").click()
+    page.get_by_role("link", name="Drop this course…").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Drop CS101 Introduction to Programming?")
+    page.get_by_role("button", name="Yes, drop CS101").click()
     expect(flash(page)).to_have_text("You dropped CS101 Introduction to Programming.")
     page.get_by_role("link", name="My schedule").click()
     expect(page.get_by_text("You are not enrolled in any course yet.")).to_be_visible()
@@ -96,7 +99,9 @@ def test_two_students_race_for_the_last_seat(new_page, live_server, make_course,
         "CS310 Operating Systems is full: you joined the waitlist at position 1.")
     expect(second.locator(".viewer-status")).to_contain_text("on the waitlist, position 1")
 
-    first.get_by_role("button", name="Drop this course").click()
+    first.get_by_role("link", name="Drop this course…").click()
+    expect(first.locator(".confirm-card")).to_contain_text("1 student is waiting")
+    first.get_by_role("button", name="Yes, drop CS310").click()
     expect(flash(first)).to_have_text("You dropped CS310 Operating Systems. Your seat went to "
                                       "the next student on the waitlist.")
 
