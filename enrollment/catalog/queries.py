@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .. import services
@@ -55,14 +55,26 @@ def filter_choices() -> tuple[list[Term], list[Department]]:
     return all_terms(), all_departments()
 
 
+SEARCH_WORDS = 8  # words of a search that are matched; more say nothing new
+
+
+def search_condition(q: str):
+    """A search as people type it, any case (wildcards taken literally): the code with the
+    spaces left out ("math 151" and "cs 1" find MATH151 and CS101), or every word in the
+    title, in any order ("intro programming")."""
+    words = q.split()[:SEARCH_WORDS]
+    return or_(
+        func.replace(Course.code, " ", "").icontains("".join(words), autoescape=True),
+        and_(*(Course.title.icontains(word, autoescape=True) for word in words)))
+
+
 def course_conditions(q: str = "", term_id: int | None = None,
                       department_id: int | None = None) -> list:
-    """WHERE conditions on Course: code or title contains `q` (wildcards taken literally),
-    in the term, in the department; an empty value leaves that condition out."""
+    """WHERE conditions on Course: matching the search `q` (see `search_condition`), in the
+    term, in the department; an empty value leaves that condition out."""
     conditions = []
     if q:
-        conditions.append(or_(Course.code.icontains(q, autoescape=True),
-                              Course.title.icontains(q, autoescape=True)))
+        conditions.append(search_condition(q))
     if term_id is not None:
         conditions.append(Course.term_id == term_id)
     if department_id is not None:
@@ -98,6 +110,21 @@ class ViewerStatus:
     status: Status | None = None
     grade: str | None = None
     waitlist_position: int | None = None
+
+
+def viewer_statuses(student: Student | None, courses: list[Course]) -> dict[int, ViewerStatus]:
+    """The viewer's status in each listed course that they are linked to (the catalog's
+    rows): one query, and one more for the positions when some are waitlisted."""
+    if student is None or not courses:
+        return {}
+    links = list(db.session.execute(
+        select(Enrollment.course_id, Enrollment.status, Enrollment.grade)
+        .where(Enrollment.student_id == student.id,
+               Enrollment.course_id.in_([c.id for c in courses]))))
+    waiting = [course_id for course_id, status, _ in links if status == Status.WAITLISTED]
+    positions = services.waitlist_positions(waiting) if waiting else {}
+    return {course_id: ViewerStatus(status, grade, positions.get((student.id, course_id)))
+            for course_id, status, grade in links}
 
 
 def viewer_status(student: Student, course: Course) -> ViewerStatus:

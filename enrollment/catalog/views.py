@@ -49,9 +49,12 @@ def index():
     if page > 1 and not pagination.items and pagination.total:
         # A page past the end (an old bookmark, a hand-edited URL): go to the last one.
         return redirect(_catalog_url(form, pagination.pages))
+    now, viewer = clock.now(), _viewer()
     return render_template(
         "catalog/index.html", form=form, pagination=pagination, notes=chosen.notes,
-        seats=queries.availabilities(pagination.items, now=clock.now(), viewer=_viewer()),
+        seats=queries.availabilities(pagination.items, now=now, viewer=viewer),
+        statuses=queries.viewer_statuses(viewer, pagination.items), Status=Status,
+        windows={c.term_id: c.term.window_state(now) for c in pagination.items},
         page_url=lambda p: _catalog_url(form, p),
         filtered=chosen.narrowed, appointments=_upcoming_appointments(),
     )
