@@ -29,16 +29,19 @@ _LOCK = (
 )
 
 
+def _require_write_transaction() -> None:
+    if not in_write_transaction(db.session):
+        raise NotInWriteTransaction(
+            "enrollment changes must run inside enrollment.database.write_transaction()")
+
+
 def lock_courses(*course_ids: int) -> dict[int, Course]:
     """Lock the courses (in id order, so two movers cannot deadlock) and reload them.
 
     A course already locked in this transaction is not read again: it is held since, and the
     session's copy is current (`LOCKED` is emptied when the transaction ends).
     """
-    if not in_write_transaction(db.session):
-        raise NotInWriteTransaction(
-            "enrollment changes must run inside enrollment.database.write_transaction()"
-        )
+    _require_write_transaction()
     held = db.session.info.setdefault(LOCKED, {})
     wanted = sorted(set(course_ids) - held.keys())
     if wanted:
@@ -72,9 +75,7 @@ def lock_course_for(course: Course | int, student_id: int) -> Course:
     held = db.session.info.setdefault(LOCKED_STUDENTS, set())
     if student_id in held:
         return lock_course(course_id)
-    if not in_write_transaction(db.session):
-        raise NotInWriteTransaction(
-            "enrollment changes must run inside enrollment.database.write_transaction()")
+    _require_write_transaction()
     locked = db.session.info.setdefault(LOCKED, {})
     found = db.session.scalars(_LOCK_WITH_STUDENT, {"course_id": course_id,
                                                     "student_id": student_id}).first()

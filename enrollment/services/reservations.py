@@ -25,10 +25,9 @@ def courses_due(now: datetime) -> list[int]:
         .order_by(Reservation.course_id)))
 
 
-def reserved_total(course_id: int, *, leaving_out: str | None = None) -> int:
-    """Seats the course reserves, over all its reservations but the program `leaving_out`."""
-    return sum(r.seats for r in _of_course(course_id)
-               if leaving_out is None or program_key(r.program) != program_key(leaving_out))
+def reserved_total(course_id: int) -> int:
+    """Seats the course reserves, over all its reservations."""
+    return sum(r.seats for r in _of_course(course_id))
 
 
 def _of_course(course_id: int) -> list[Reservation]:
@@ -46,12 +45,6 @@ def over_capacity_message(course: Course, seats: int, others: int, *,
     other = f" with the {others} reserved for other programs" if others else ""
     return (f"{seats} reserved seats{other} would exceed the capacity of {course.code} "
             f"({capacity}).")
-
-
-def find(course_id: int, program: str) -> Reservation | None:
-    """The course's reservation for the program (matched ignoring case and spaces)."""
-    key = program_key(program)
-    return next((r for r in _of_course(course_id) if program_key(r.program) == key), None)
 
 
 RESERVATION_CHANGED = "Reserved seats changed."
@@ -75,16 +68,17 @@ def set_reservation(course: Course, program: str, seats: int, release_at: dateti
     left = reservation.course_id if reservation is not None else course.id
     locked = lock_courses(course.id, left)
     course = locked[course.id]
-    current = find(course.id, program)
+    held = _of_course(course.id)
+    current = next((r for r in held if program_key(r.program) == program_key(program)), None)
     if current is not None and (new or (reservation is not None
                                         and current.id != reservation.id)):
         raise EnrollmentRefused.single(
             "reservation_exists", f"Already exists: {course.code} already reserves seats for "
                                   f"{current.program}; edit that reservation instead.")
     moving, reservation = reservation is not None, reservation or current
-    others = reserved_total(course.id, leaving_out=program) - (
-        reservation.seats if reservation is not None and reservation.course_id == course.id
-        and program_key(reservation.program) != program_key(program) else 0)
+    # The seats of the course's other reservations (a moved one's own seats excluded).
+    others = sum(r.seats for r in held if r is not reservation
+                 and program_key(r.program) != program_key(program))
     error = over_capacity_message(course, seats, others)
     if error:
         raise EnrollmentRefused.single("reserved_over_capacity", error)
