@@ -260,3 +260,20 @@ def test_a_capacity_below_the_reserved_seats_is_a_form_error(staff_client, make_
     assert "4 reserved seats would exceed the capacity" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Course, course.id).capacity == 10
+
+
+def test_lowering_the_capacity_below_the_enrolled_count_says_so(staff_client, make_course,
+                                                                make_student):
+    course = make_course(code="HIS210", capacity=3)
+    students = [make_student() for _ in range(3)]
+    db.session.commit()
+    _edit(staff_client, course, students=",".join(str(s.id) for s in students))
+    response = _edit(staff_client, course, capacity=2)
+    assert response.status_code == 302
+    page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert ("HIS210 has 3 students enrolled, more than its new capacity of 2. Nobody was "
+            "removed") in page
+    assert sorted(links().values()) == ["enrolled", "enrolled", "enrolled"]
+    quiet = _edit(staff_client, course, capacity=5)  # above the count: no warning
+    assert "more than its new capacity" not in staff_client.get(
+        quiet.headers["Location"]).get_data(as_text=True)

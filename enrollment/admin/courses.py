@@ -118,6 +118,12 @@ class CourseView(RosterFormMixin, RecordFormMixin, StaffModelView):
             except services.EnrollmentRefused as exc:  # below its reserved seats
                 raise RosterRefused("capacity", exc.message) from None
             context["tally"]["promoted"] += len(result.promoted)
+            enrolled = services.seat_count(model.id, now=context["now"]).enrolled
+            if enrolled > capacity:
+                context.setdefault("notes", []).append(
+                    f"{model.code} has {enrolled} students enrolled, more than its new capacity "
+                    f"of {capacity}. Nobody was removed: new students join the waitlist until "
+                    f"drops bring it under {capacity}.")
 
     def delete_blocker(self, model):
         links = db.session.scalar(select(func.count()).select_from(Enrollment)

@@ -132,6 +132,8 @@ class RosterFormMixin:
             self._refuse(form, None, self.unique_message)
             return False
         self._report(model, is_created, context["tally"])
+        for note in context.get("notes", ()):
+            flash_outcome(note, "warning")
         return model
 
     def build_new(self, form):
