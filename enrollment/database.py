@@ -171,7 +171,7 @@ def write_transaction(session: Session | scoped_session) -> Iterator[Session]:
             "first, or make them inside the block")
     if session.in_transaction() and session.info.get(WROTE):
         session.commit()
-    elif session.in_transaction() and not _can_lock(session):
+    elif session.in_transaction() and not in_write_transaction(session):
         _end_reading(session)
     if not session.in_transaction():
         session.connection(execution_options={IMMEDIATE: True})
@@ -191,11 +191,6 @@ def _end_reading(session: Session) -> None:
         session.commit()
     finally:
         session.expire_on_commit = expire
-
-
-def _can_lock(session: Session) -> bool:
-    conn = session.connection()
-    return conn.dialect.name != "sqlite" or bool(conn.info.get(IMMEDIATE))
 
 
 # Every session marks its transaction once it flushes, so that `write_transaction` carries on

@@ -166,17 +166,18 @@ class FirstSeen:
 
 
 def read_rows(table: Table, plan, form_class: type[Form], *, key: tuple[str, ...], column: str,
-              what) -> tuple[list[tuple[Cells, dict]], FirstSeen]:
+              what, same=None) -> tuple[list[tuple[Cells, dict]], FirstSeen]:
     """Check every row with the record kind's form and the file's keys in one pass.
 
     `key` names the values that identify a record; a repeat is reported on `column` as
-    `what(key) already appears on line N`. Returns the rows as (cells, values) and the keys.
+    `what(key) already appears on line N`. `same(key)` gives the key as compared, when two
+    spellings mean one record. Returns the rows as (cells, values) and the keys.
     """
     parsed, seen = [], FirstSeen()
     for row in table.rows:
         cells = Cells(row, plan.errors)
         values = cells.read(form_class)
         found = tuple(values.get(name) for name in key)
-        seen.check(cells, column, found, what(*found))
+        seen.check(cells, column, same(*found) if same else found, what(*found))
         parsed.append((cells, values))
     return parsed, seen

@@ -20,7 +20,7 @@ from ..records import CourseFields, ReservationFields, TermFields
 from ..services import EnrollmentRefused
 from ..services.reservations import over_capacity_message, set_reservation
 from .plan import ApplyContext, ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
-from .reading import Cells, FirstSeen, Table
+from .reading import Table, read_rows
 from .writing import Outcomes, flush_or_refuse
 
 REQUIRED = ("term", "code", "seats", "program", "release_at")
@@ -32,20 +32,6 @@ class ReservationRow(ReservationFields):
 
     term = TermFields.code
     code = CourseFields.code
-
-
-def _read(table: Table, plan: ImportPlan) -> tuple[list[tuple[Cells, dict]], FirstSeen]:
-    """`reading.read_rows`, but with the program of the key matched as `program_key` does
-    (read_rows compares the values as read: "Physics" and "physics " would be two keys)."""
-    parsed, seen = [], FirstSeen()
-    for row in table.rows:
-        cells = Cells(row, plan.errors)
-        values = cells.read(ReservationRow)
-        term, code, program = (values.get(n) for n in ("term", "code", "program"))
-        seen.check(cells, "program", (term, code, program_key(program)),
-                   f"{program} in {term} {code}")
-        parsed.append((cells, values))
-    return parsed, seen
 
 
 def _references(terms, codes) -> tuple[dict[str, Term], dict[tuple[int, str], Course]]:
@@ -62,7 +48,11 @@ def _course(values: dict, terms, courses) -> Course | None:
 
 
 def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
-    parsed, seen = _read(table, plan)
+    # A program is matched ignoring case and spaces: "Physics" and "physics " are one key.
+    parsed, seen = read_rows(table, plan, ReservationRow, key=("term", "code", "program"),
+                             column="program", what=lambda term, code, program:
+                             f"{program} in {term} {code}",
+                             same=lambda term, code, program: (term, code, program_key(program)))
     terms, courses = _references({k[0] for k in seen.lines}, {k[1] for k in seen.lines})
     existing = {(r.course_id, program_key(r.program)): r for r in db.session.scalars(
         select(Reservation).where(Reservation.course_id.in_([c.id for c in courses.values()])))}

@@ -22,7 +22,7 @@ from .enroll import NewLinks, add_link, checked_override
 from .errors import EnrollmentRefused, Override
 from .holds import registration_gates
 from .locking import lock_courses, lock_students
-from .waitlist import fill_from_waitlist
+from .waitlist import release_first
 
 
 def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
@@ -40,12 +40,8 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
         return []
     # Ids from the identity keys: reading `.id` of an expired object would cost a query each.
     courses = lock_courses(*{_pk(course) for _, course in pairs})
-    seats = seat_counts(courses, now=now)
-    due = [course for course_id, course in courses.items() if seats[course_id].release_due]
-    for course in due:  # reserved seats open now: the waitlist goes first
-        fill_from_waitlist(course, actor=actor, now=now)
-    if due:
-        seats = seat_counts(courses, now=now)
+    seats = {course_id: release_first(courses[course_id], count, actor=actor, now=now)
+             for course_id, count in seat_counts(courses, now=now).items()}
     student_ids = list({_pk(student) for student, _ in pairs})
     lock_students(student_ids)  # their loads are read next: no enroll of theirs in between
     _load_users(student_ids)

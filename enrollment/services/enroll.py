@@ -14,7 +14,7 @@ from .counts import SeatCount, seat_count
 from .eligibility import check_enroll, skipped_rules
 from .errors import EnrollmentRefused, Override, overrode, require_reason
 from .locking import lock_course_for
-from .waitlist import fill_from_waitlist
+from .waitlist import release_first
 
 ACTIONS = {
     Source.SELF: {Status.ENROLLED: Action.ENROLLED, Status.WAITLISTED: Action.WAITLISTED},
@@ -44,10 +44,7 @@ def enroll(student: Student, course: Course, *, actor: User | None, now: datetim
     """
     override = checked_override(source, override, reason)
     course = lock_course_for(course, student.id)
-    seats = seat_count(course.id, now=now)
-    if seats.release_due:  # reserved seats open now: the waitlist goes first
-        fill_from_waitlist(course, actor=actor, now=now)
-        seats = seat_count(course.id, now=now)
+    seats = release_first(course, seat_count(course.id, now=now), actor=actor, now=now)
     skip = skipped_rules(source, override)
     reasons = check_enroll(student, course, now=now, skip=skip, seats=seats, source=source)
     if reasons:
@@ -58,6 +55,9 @@ def enroll(student: Student, course: Course, *, actor: User | None, now: datetim
                     override=override, reason=reason, new=new)
     new.write()
     return link
+
+
+LINK_COLUMNS = tuple(column.key for column in Enrollment.__table__.columns)
 
 
 @dataclass
@@ -78,9 +78,6 @@ class NewLinks:
                 db.session.add(link)
         audit.record_many(self.events)
         self.links, self.events = [], []
-
-
-LINK_COLUMNS = tuple(column.key for column in Enrollment.__table__.columns)
 
 
 def add_link(student: Student, course: Course, seats: SeatCount, *, actor: User | None,

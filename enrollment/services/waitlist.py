@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Action, Course, Enrollment, Reservation, Status, Student, User
 from . import audit
-from .counts import seat_count
+from .counts import SeatCount, seat_count
 from .eligibility import promotion_refusals, term_loads
 from .errors import Refusal
 from .holds import blocking_holds
@@ -85,6 +85,16 @@ def fill_from_waitlist(course: Course, *, actor: User | None, now: datetime,
         seats = seats.after(Status.ENROLLED, link.student.program)
     db.session.flush()
     return result
+
+
+def release_first(course: Course, seats: SeatCount, *, actor: User | None,
+                  now: datetime) -> SeatCount:
+    """Before a new link is added: when reserved seats are due for release, they go to the
+    waitlist first (it keeps its turn). The count to decide the new link with."""
+    if not seats.release_due:
+        return seats
+    fill_from_waitlist(course, actor=actor, now=now)
+    return seat_count(course.id, now=now)
 
 
 def set_status(link: Enrollment, status: Status, now: datetime, *,
