@@ -19,10 +19,13 @@ instance/config.py:
 	mkdir -p instance
 	$(BIN)/python -c "import secrets; print('SECRET_KEY = %r' % secrets.token_hex(32))" > $@
 
+# `make run PORT=8000` serves on another port.
+PORT ?= 5000
+
 run: $(STAMP) instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --debug --host 127.0.0.1 --port 5000
+	$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL (a throwaway database; skipped with the
 # reason when the server is unreachable, required under CI=true).

@@ -1,6 +1,7 @@
 """Configuration: defaults, then instance/config.py, then the environment, then test_config."""
 from __future__ import annotations
 
+import json
 import os
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,13 +46,24 @@ DEFAULTS = {
     "TRUSTED_PROXIES": 0,
 }
 
-# Read plain and with the FLASK_ prefix; the prefixed one wins (from_prefixed_env runs last).
-PLAIN_ENV = ("DATABASE_URL", "SECRET_KEY", "SQLALCHEMY_ECHO", "REDIS_URL", "PASSING_GRADE",
-             "TRUSTED_PROXIES", "WRITE_WAIT_SECONDS")
+# Every configuration name is read plain and with the FLASK_ prefix; the prefixed one wins
+# (from_prefixed_env runs last).
+PLAIN_ENV = ("DATABASE_URL", *DEFAULTS)
 
 
 class ConfigError(click.ClickException):
     """A configuration mistake, reported as one line that says what to fix."""
+
+
+def _plain_value(text: str, default):
+    """A plain environment value, read as `from_prefixed_env` reads a prefixed one (JSON when
+    it parses) for settings that are not text, so both spellings give the same setting."""
+    if default is None or isinstance(default, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _truthy(value) -> bool:
@@ -84,17 +96,48 @@ def _seconds(name: str, value) -> float:
     return seconds
 
 
+def _whole_number(name: str, value, low: int, high: int) -> int:
+    """A whole number within bounds, from the config or the environment."""
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{name} {value!r} is not a whole number from {low} to {high}.")
+    return value
+
+
+def _fixed_now(value):
+    """FIXED_NOW: unset, or an ISO 8601 time (a time without an offset is UTC)."""
+    if not value:
+        return None
+    from .clock import parse_datetime
+
+    try:
+        return parse_datetime(value)
+    except (TypeError, ValueError, AttributeError):
+        raise ConfigError(f"FIXED_NOW {value!r} is not an ISO 8601 time: use e.g. "
+                          "2027-01-10T09:00:00-05:00.") from None
+
+
 def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     for name in PLAIN_ENV:
         if name in os.environ:
-            app.config[name] = os.environ[name]
+            app.config[name] = _plain_value(os.environ[name], DEFAULTS.get(name))
     app.config.from_prefixed_env()
     if test_config is not None:
         app.config.from_mapping(test_config)
 
     app.config["SQLALCHEMY_ECHO"] = _truthy(app.config.get("SQLALCHEMY_ECHO"))
+    app.config["CHECK_DATABASE"] = _truthy(app.config.get("CHECK_DATABASE"))
+    app.config["FIXED_NOW"] = _fixed_now(app.config.get("FIXED_NOW"))
+    app.config["CATALOG_PAGE_SIZE"] = _whole_number(
+        "CATALOG_PAGE_SIZE", app.config.get("CATALOG_PAGE_SIZE"), 1, 1000)
+    app.config["PASSWORD_MIN_LENGTH"] = _whole_number(
+        "PASSWORD_MIN_LENGTH", app.config.get("PASSWORD_MIN_LENGTH"), 1, 128)
+    if not isinstance(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}, dict):
+        raise ConfigError("SQLALCHEMY_ENGINE_OPTIONS must be a JSON object, e.g. "
+                          '{"pool_size": 10}.')
     app.config["TRUSTED_PROXIES"] = _proxy_count(app.config.get("TRUSTED_PROXIES"))
     app.config["WRITE_WAIT_SECONDS"] = _seconds("WRITE_WAIT_SECONDS",
                                                 app.config.get("WRITE_WAIT_SECONDS"))

@@ -52,6 +52,24 @@ def test_preview_writes_nothing_and_confirm_imports(staff_client):
     assert re.search(r"leave alone <strong>2</strong>", again)
 
 
+@pytest.mark.parametrize("kind, text, valid", [
+    ("students", GOOD + BAD.split("\n", 1)[1], ["S5000001", "S5000002"]),
+    ("terms", "code,name,enrollment_opens,enrollment_closes,drop_deadline,classes_start,"
+              "classes_end\n2027FA,Fall,2027-08-01,2027-08-31,2027-09-15,2027-09-01,2027-12-15\n"
+              "2028SP,Spring,nonsense,2028-01-31,2028-02-15,2028-02-01,2028-05-15\n",
+     ["2027FA"]),
+])
+def test_preview_of_a_half_valid_file_lists_the_valid_rows_too(staff_client, kind, text,
+                                                               valid):
+    html = _upload(staff_client, text, kind=kind).get_data(as_text=True)
+    rows = html.split('id="import-rows"', 1)[1]
+    assert all(key in rows for key in valid)
+    assert f"The {len(valid)} valid row{'s' if len(valid) > 1 else ''} would create " \
+           f"<strong>{len(valid)}</strong>" in " ".join(html.split())
+    assert "No valid rows" not in html and "Confirm and import" not in html
+    assert _students() == 0
+
+
 def test_bad_file_lists_errors_by_line_and_column_and_cannot_be_confirmed(staff_client):
     preview = _upload(staff_client, BAD)
     html = preview.get_data(as_text=True)

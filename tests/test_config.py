@@ -94,3 +94,36 @@ def test_shell_has_db_and_models(app):
     for processor in app.shell_context_processors:
         context.update(processor())
     assert {"db", "User", "Student", "Course", "Enrollment", "Term"} <= set(context)
+
+
+@pytest.mark.parametrize("prefix", ["", "FLASK_"])
+def test_every_name_reads_plain_and_prefixed(monkeypatch, prefix):
+    for name, value in {"DATABASE_URL": "sqlite://", "SECRET_KEY": "k",
+                        "FIXED_NOW": "2027-01-10T09:00:00-05:00",
+                        "SCHOOL_TIMEZONE": "America/New_York", "CATALOG_PAGE_SIZE": "7",
+                        "PASSWORD_MIN_LENGTH": "12", "CHECK_DATABASE": "false",
+                        "WRITE_WAIT_SECONDS": "3", "PASSING_GRADE": "c"}.items():
+        monkeypatch.setenv(prefix + name, value)
+    app = create_app()
+    assert app.config["FIXED_NOW"].isoformat() == "2027-01-10T14:00:00+00:00"
+    assert app.config["SCHOOL_TIMEZONE"] == "America/New_York"
+    assert app.config["CATALOG_PAGE_SIZE"] == 7
+    assert app.config["PASSWORD_MIN_LENGTH"] == 12
+    assert app.config["CHECK_DATABASE"] is False
+    assert app.config["WRITE_WAIT_SECONDS"] == 3
+    assert app.config["PASSING_GRADE"] == "C"
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("FIXED_NOW", "next tuesday", "FIXED_NOW 'next tuesday' is not an ISO 8601 time"),
+    ("CATALOG_PAGE_SIZE", "lots", "CATALOG_PAGE_SIZE 'lots' is not a whole number from 1"),
+    ("CATALOG_PAGE_SIZE", "0", "CATALOG_PAGE_SIZE 0 is not a whole number from 1"),
+    ("PASSWORD_MIN_LENGTH", "-3", "PASSWORD_MIN_LENGTH -3 is not a whole number"),
+    ("SQLALCHEMY_ENGINE_OPTIONS", "[1]", "SQLALCHEMY_ENGINE_OPTIONS must be a JSON object"),
+])
+def test_bad_plain_settings_name_themselves(monkeypatch, name, value, message):
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as info:
+        create_app({"CHECK_DATABASE": False, "SECRET_KEY": "k"})
+    assert message in str(info.value.code)

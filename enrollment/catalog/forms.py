@@ -2,14 +2,17 @@
 the token-only form behind enroll / drop."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import time
 
 from flask_wtf import FlaskForm
-from wtforms import Form, SearchField, SelectField
+from wtforms import BooleanField, Form, SearchField, SelectField, SelectMultipleField
 from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..fields import strip
-from ..models import Department, Term
+from ..models import DAY_LETTERS, Department, Term
+from ..models.catalog import DAY_NAMES
 
 ALL = ""
 # A huge page number would overflow the database's integer in OFFSET; no list is this long.
@@ -38,10 +41,17 @@ class CourseFilter:
     def department_id(self) -> int | None:
         return self.department.id if self.department else None
 
+    # The catalog's own filters (see `CatalogSearchForm`); the reports leave them unset.
+    open_seats: bool = False
+    days: str = ""                     # letters of DAY_LETTERS: meets only on these days
+    time_of_day: str = ""              # a key of TIMES_OF_DAY
+    credits: int | None = None         # exactly this many; CREDITS_OR_MORE and up for the last
+
     @property
     def narrowed(self) -> bool:
         """True when the search or a filter leaves courses out."""
-        return bool(self.q or self.term or self.department)
+        return bool(self.q or self.term or self.department or self.open_seats or self.days
+                    or self.time_of_day or self.credits)
 
 
 class CatalogFilterForm(Form):
@@ -106,6 +116,54 @@ class CatalogFilterForm(Form):
         values = {name: self[name].data for name in ("q", "term", "department")}
         values.update(extra)
         return {name: value for name, value in values.items() if value}
+
+
+# When a course starts, by the school's wall clock: [from, until).
+TIMES_OF_DAY = {
+    "morning": ("Morning (starts before 12:00)", time(0, 0), time(12, 0)),
+    "afternoon": ("Afternoon (12:00–16:59)", time(12, 0), time(17, 0)),
+    "evening": ("Evening (17:00 or later)", time(17, 0), None),
+}
+CREDITS_OR_MORE = 5  # the last credits choice: this many or more
+
+
+class CatalogSearchForm(CatalogFilterForm):
+    """The catalog's form: the shared search and filters, and the ones a student plans a
+    week with (a free seat, the days and time of day it meets, its credits)."""
+
+    open_seats = BooleanField("Free seats only")
+    days = SelectMultipleField(
+        "Meets only on", choices=[(d, DAY_NAMES[d]) for d in DAY_LETTERS],
+        option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
+    time_of_day = SelectField("Time of day", default=ALL, filters=[strip], choices=[
+        (ALL, "Any time"), *((key, label) for key, (label, _, _) in TIMES_OF_DAY.items())])
+    credits = SelectField("Credits", default=ALL, filters=[strip], choices=[
+        (ALL, "Any credits"), *((str(n), str(n)) for n in range(1, CREDITS_OR_MORE)),
+        (str(CREDITS_OR_MORE), f"{CREDITS_OR_MORE} or more")])
+
+    FILTERS = ("open_seats", "days", "time_of_day", "credits")
+
+    def cleaned(self) -> CourseFilter:
+        chosen = super().cleaned()
+        notes = list(chosen.notes)
+        if self.days.errors:
+            notes.append("Days are chosen among Mon–Sun; the others were ignored.")
+            self.days.data = [d for d in self.days.data or [] if d in DAY_LETTERS]
+        for field in (self.time_of_day, self.credits):
+            if field.errors:
+                notes.append(f"“{field.data[:40]}” is not a choice of {field.label.text.lower()}"
+                             "; it was ignored.")
+                field.data = ALL
+        days = "".join(d for d in DAY_LETTERS if d in (self.days.data or []))
+        return replace(chosen, notes=tuple(notes), open_seats=bool(self.open_seats.data),
+                       days=days, time_of_day=self.time_of_day.data or "",
+                       credits=int(self.credits.data) if self.credits.data else None)
+
+    def args(self, **extra) -> dict:
+        values = {"open_seats": "y" if self.open_seats.data else None,
+                  "days": [d for d in DAY_LETTERS if d in (self.days.data or [])] or None,
+                  "time_of_day": self.time_of_day.data, "credits": self.credits.data}
+        return super().args(**values, **extra)
 
 
 def _by_code(items, code: str):

@@ -10,15 +10,26 @@ from datetime import datetime
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from .. import services
+from .. import clock, services
 from ..extensions import db
-from ..models import Course, Department, Enrollment, Status, Student, Term, parse_id
+from ..models import (
+    DAY_LETTERS,
+    Course,
+    Department,
+    Enrollment,
+    Reservation,
+    Status,
+    Student,
+    Term,
+    parse_id,
+    program_key,
+)
 from ..services import grades
 from .availability import Availability
-from .forms import CourseFilter
+from .forms import CREDITS_OR_MORE, TIMES_OF_DAY, CourseFilter
 
 # What a page about one course shows with it, for `course_or_404`: every such page its term
 # and department (the rosters, say), the course page its prerequisites as well.
@@ -82,14 +93,66 @@ def course_conditions(q: str = "", term_id: int | None = None,
     return conditions
 
 
-def search_courses(chosen: CourseFilter, *, page: int, per_page: int) -> Pagination:
-    """One page of matching courses with their term and department (a count and a select)."""
+def _program_sql(column):
+    """`program_key` in SQL: programs match ignoring case and surrounding spaces."""
+    return func.lower(func.trim(func.coalesce(column, "")))
+
+
+def has_free_seat(*, now: datetime, program: str | None):
+    """SQL condition: the course has a seat that a student of `program` may take now (None:
+    anyone), as `SeatCount.free_seats` counts it: capacity less the enrolled and the unused
+    seats reserved for other programs until a time still ahead."""
+    enrolled = (select(func.count()).select_from(Enrollment)
+                .where(Enrollment.course_id == Course.id, Enrollment.status == Status.ENROLLED)
+                .scalar_subquery())
+    members = (select(func.count()).select_from(Enrollment)
+               .join(Student, Student.id == Enrollment.student_id)
+               .where(Enrollment.course_id == Reservation.course_id,
+                      Enrollment.status == Status.ENROLLED,
+                      _program_sql(Student.program) == _program_sql(Reservation.program))
+               .scalar_subquery())
+    others = [Reservation.course_id == Course.id, Reservation.released_at.is_(None),
+              Reservation.release_at > now]
+    if program is not None:
+        others.append(_program_sql(Reservation.program) != program_key(program))
+    held = (select(func.coalesce(func.sum(
+                case((Reservation.seats > members, Reservation.seats - members), else_=0)), 0))
+            .where(*others).scalar_subquery())
+    return Course.capacity > enrolled + held
+
+
+def planning_conditions(chosen: CourseFilter, *, now: datetime, program: str | None) -> list:
+    """WHERE conditions of the catalog's own filters: a free seat, meeting days, the time of
+    day a course starts, its credits."""
+    conditions = []
+    if chosen.open_seats:
+        conditions.append(has_free_seat(now=now, program=program))
+    if chosen.days:
+        conditions.append(Course.days != "")
+        conditions.extend(~Course.days.contains(d) for d in DAY_LETTERS if d not in chosen.days)
+    if chosen.time_of_day:
+        _, since, until = TIMES_OF_DAY[chosen.time_of_day]
+        conditions.append(Course.start_time >= since)
+        if until is not None:
+            conditions.append(Course.start_time < until)
+    if chosen.credits is not None:
+        conditions.append(Course.credits >= chosen.credits if chosen.credits == CREDITS_OR_MORE
+                          else Course.credits == chosen.credits)
+    return conditions
+
+
+def search_courses(chosen: CourseFilter, *, page: int, per_page: int,
+                   now: datetime | None = None, program: str | None = None) -> Pagination:
+    """One page of matching courses with their term and department (a count and a select).
+
+    `now` and `program` (the viewer's) say which seats are free for `open_seats`."""
     stmt = (
         select(Course)
         .join(Course.term)
         .join(Course.department)
         .options(contains_eager(Course.term), contains_eager(Course.department))
-        .where(*course_conditions(chosen.q, chosen.term_id, chosen.department_id))
+        .where(*course_conditions(chosen.q, chosen.term_id, chosen.department_id),
+               *planning_conditions(chosen, now=now or clock.now(), program=program))
         .order_by(*Term.display_order(), Course.code, Course.id)
     )
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

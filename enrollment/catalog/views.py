@@ -23,7 +23,7 @@ from ..extensions import db, login_manager
 from ..models import MAX_ID, Status
 from ..services import appointments
 from . import queries
-from .forms import CatalogFilterForm, CourseActionForm, page_number
+from .forms import CatalogSearchForm, CourseActionForm, page_number
 from .messages import drop_message, enroll_message, refusal_message
 
 bp = Blueprint("catalog", __name__)
@@ -41,15 +41,16 @@ def home():
 def index():
     """The catalog: search and filters from the query string, one page of courses with seats."""
     terms, departments = queries.filter_choices()
-    form = CatalogFilterForm(request.args, terms, departments)
+    form = CatalogSearchForm(request.args, terms, departments)
     chosen = form.cleaned()
     page = page_number(request.args)
-    pagination = queries.search_courses(chosen, page=page,
-                                        per_page=current_app.config["CATALOG_PAGE_SIZE"])
+    now, viewer = clock.now(), _viewer()
+    pagination = queries.search_courses(
+        chosen, page=page, per_page=current_app.config["CATALOG_PAGE_SIZE"], now=now,
+        program=viewer.program if viewer is not None else None)
     if page > 1 and not pagination.items and pagination.total:
         # A page past the end (an old bookmark, a hand-edited URL): go to the last one.
         return redirect(_catalog_url(form, pagination.pages))
-    now, viewer = clock.now(), _viewer()
     return render_template(
         "catalog/index.html", form=form, pagination=pagination, notes=chosen.notes,
         seats=queries.availabilities(pagination.items, now=now, viewer=viewer),
@@ -61,8 +62,10 @@ def index():
 
 
 def _viewer():
-    """The logged-in student, or None (anonymous visitors and staff)."""
-    return current_user.student if current_user.is_authenticated else None
+    """The logged-in student, or None (anonymous visitors, staff and instructors)."""
+    if not current_user.is_authenticated or current_user.is_instructor:
+        return None
+    return current_user.student
 
 
 def _upcoming_appointments() -> list:
@@ -71,7 +74,7 @@ def _upcoming_appointments() -> list:
     return appointments.upcoming(student, clock.now()) if student is not None else []
 
 
-def _catalog_url(form: CatalogFilterForm, page: int) -> str:
+def _catalog_url(form: CatalogSearchForm, page: int) -> str:
     return url_for("catalog.index", **form.args(page=page if page > 1 else None))
 
 

@@ -50,7 +50,8 @@ def plan_import(kind: str, text: str, *, now: datetime) -> ImportPlan:
     """Check a whole CSV file (`text`, may start with a BOM) and plan what importing it does.
 
     Reads the database, writes nothing. `plan.ok` is False when any row has a problem; then
-    `plan.errors` lists them all, in line order.
+    `plan.errors` lists them all, in line order, and `plan.rows` still holds the valid rows
+    (for the preview: `apply_import` refuses a plan with errors).
     """
     if kind not in MODULES:
         raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -60,8 +61,6 @@ def plan_import(kind: str, text: str, *, now: datetime) -> ImportPlan:
     if not plan.errors:
         module.plan_rows(table, plan, now=now)
     plan.errors.sort(key=lambda e: e.line)
-    if plan.errors:
-        plan.rows = []
     return plan
 
 
