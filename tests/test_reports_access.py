@@ -1,9 +1,12 @@
-"""Who may see the reports: staff only, on every route; missing things are 404."""
+"""Who may see the reports: staff on every route, a course's instructor on that course's roster
+routes only; missing things are 404."""
 from __future__ import annotations
 
 import pytest
 
 from enrollment.extensions import db
+from enrollment.models import Role
+from tests.factories import make_user
 from tests.web_helpers import enroll
 
 # The student on every report (the roster's too): refused pages must not show them.
@@ -14,8 +17,13 @@ NAME, EMAIL = "Someone Else", "someone.else@example.edu"
 def things(make_course, make_student):
     course, student = make_course(), make_student(name=NAME, email=EMAIL)
     enroll(student, course)
+    # An instructor of another course (with its own student): `{course}` is not theirs.
+    instructor = make_user(role=Role.INSTRUCTOR, name="Ines Instructor")
+    taught = make_course(instructor_id=instructor.id)
+    enroll(make_student(name="Taught Student"), taught)
     db.session.commit()
-    return {"course": course.id, "student": student.id}
+    return {"course": course.id, "student": student.id, "taught": taught.id,
+            "instructor": instructor}
 
 
 def _shows_no_student(response) -> bool:
@@ -34,6 +42,7 @@ ROUTES = [
 MISSING = [r for r in ROUTES if "{" in r]
 NAMES_THE_STUDENT = {"/reports/courses/{course}/roster", "/reports/courses/{course}/roster.csv",
                      "/reports/students/{student}"}
+ROSTERS = [r for r in ROUTES if r.startswith("/reports/courses/")]
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -60,6 +69,29 @@ def test_staff_get_the_report(client, login, make_staff, things, route):
     assert response.status_code == 200
     if route in NAMES_THE_STUDENT:  # so the checks above can fail
         assert not _shows_no_student(response)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_instructors_get_403_except_on_their_own_rosters(client, login, things, route):
+    """Every report of another course (and every staff report) is 403 for an instructor."""
+    login(things["instructor"])
+    response = client.get(route.format(**things))
+    assert response.status_code == 403, route
+    assert _shows_no_student(response)
+
+
+@pytest.mark.parametrize("route", ROSTERS)
+def test_instructors_get_their_own_course_rosters(client, login, things, route):
+    login(things["instructor"])
+    response = client.get(route.replace("{course}", "{taught}").format(**things))
+    assert response.status_code == 200, route
+    if route.endswith("/roster"):
+        html = response.get_data(as_text=True)
+        assert "Taught Student" in html
+        # No link to the staff-only pages: the student report, the report tabs.
+        assert "/reports/students/" not in html and 'href="/reports/enrollment"' not in html
+    elif route.endswith(".csv"):
+        assert "Taught Student" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("route", MISSING)

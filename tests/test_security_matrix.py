@@ -10,34 +10,55 @@ from flask_admin.tools import iterencode
 from sqlalchemy import func, select
 
 from enrollment.extensions import db
-from enrollment.models import Course, Department, Enrollment, EnrollmentEvent, Status, Term, User
-from tests.factories import PASSWORD
+from enrollment.models import (
+    Course,
+    Department,
+    Enrollment,
+    EnrollmentEvent,
+    Role,
+    Status,
+    Term,
+    User,
+)
+from tests.factories import PASSWORD, make_user
 from tests.web_helpers import enroll, flashes
 
-ROLES = ["anonymous", "student", "other_student", "staff"]
+ROLES = ["anonymous", "student", "other_student", "staff", "instructor"]
 
 # (method, path, expected status per role), tried in this order (logout last).
-# {course} is a course the student is enrolled in.
+# {course} is a course the student is enrolled in; {taught} the instructor's course.
 MATRIX = [
-    ("GET", "/", (302, 302, 302, 302)),
-    ("GET", "/courses", (200, 200, 200, 200)),
-    ("GET", "/courses?q=x&term=nope&page=-1", (200, 200, 200, 200)),
-    ("GET", "/courses/{course}", (200, 200, 200, 200)),
-    ("GET", "/courses/999999", (404, 404, 404, 404)),
+    ("GET", "/", (302, 302, 302, 302, 302)),
+    ("GET", "/courses", (200, 200, 200, 200, 200)),
+    ("GET", "/courses?q=x&term=nope&page=-1", (200, 200, 200, 200, 200)),
+    ("GET", "/courses/{course}", (200, 200, 200, 200, 200)),
+    ("GET", "/courses/999999", (404, 404, 404, 404, 404)),
     # Past the database's integer columns: still "not found", not an overflow (500).
-    ("GET", f"/courses/{2**31}", (404, 404, 404, 404)),
-    ("GET", f"/courses/{2**63}", (404, 404, 404, 404)),
-    ("GET", f"/courses/{10**30}", (404, 404, 404, 404)),
-    ("POST", "/courses/{course}/enroll", (303, 303, 303, 403)),
-    ("POST", "/courses/{course}/drop", (303, 303, 303, 403)),
-    ("POST", "/courses/999999/enroll", (303, 404, 404, 403)),
-    ("GET", "/courses/{course}/enroll", (405, 405, 405, 405)),
-    ("GET", "/me/schedule", (302, 200, 200, 403)),
-    ("GET", "/me/schedule.ics", (302, 200, 200, 403)),
-    ("GET", "/auth/login", (200, 302, 302, 302)),
-    ("GET", "/auth/register", (200, 302, 302, 302)),
-    ("POST", "/auth/logout", (303, 303, 303, 303)),
-    ("GET", "/auth/logout", (405, 405, 405, 405)),
+    ("GET", f"/courses/{2**31}", (404, 404, 404, 404, 404)),
+    ("GET", f"/courses/{2**63}", (404, 404, 404, 404, 404)),
+    ("GET", f"/courses/{10**30}", (404, 404, 404, 404, 404)),
+    ("POST", "/courses/{course}/enroll", (303, 303, 303, 403, 403)),
+    ("POST", "/courses/{course}/drop", (303, 303, 303, 403, 403)),
+    ("POST", "/courses/999999/enroll", (303, 404, 404, 403, 403)),
+    ("GET", "/courses/{course}/enroll", (405, 405, 405, 405, 405)),
+    ("GET", "/me/schedule", (302, 200, 200, 403, 403)),
+    ("GET", "/me/schedule.ics", (302, 200, 200, 403, 403)),
+    ("GET", "/teach/", (302, 403, 403, 200, 200)),
+    ("GET", "/teach/courses/{taught}", (302, 403, 403, 200, 200)),
+    ("GET", "/teach/courses/{course}", (302, 403, 403, 200, 403)),
+    ("GET", "/teach/courses/999999", (302, 403, 403, 404, 404)),
+    ("GET", f"/teach/courses/{2**31}", (404, 404, 404, 404, 404)),
+    ("POST", "/teach/courses/{taught}/permissions", (302, 403, 403, 303, 303)),
+    ("POST", "/teach/courses/{course}/permissions", (302, 403, 403, 303, 403)),
+    ("POST", "/teach/courses/{course}/permissions/1/revoke", (302, 403, 403, 404, 403)),
+    ("GET", "/reports/courses/{taught}/roster", (302, 403, 403, 200, 200)),
+    ("GET", "/reports/courses/{course}/roster.csv", (302, 403, 403, 200, 403)),
+    ("GET", "/reports/enrollment", (302, 403, 403, 200, 403)),
+    ("GET", "/admin/", (302, 403, 403, 200, 403)),
+    ("GET", "/auth/login", (200, 302, 302, 302, 302)),
+    ("GET", "/auth/register", (200, 302, 302, 302, 302)),
+    ("POST", "/auth/logout", (303, 303, 303, 303, 303)),
+    ("GET", "/auth/logout", (405, 405, 405, 405, 405)),
 ]
 
 
@@ -46,11 +67,14 @@ def world(make_student, make_staff, make_course):
     student = make_student(name="Student One")
     other = make_student(name="Student Two")
     staff = make_staff()
+    instructor = make_user(role=Role.INSTRUCTOR, name="Ines Instructor")
     course = make_course(code="MINE101", title="Mine")
+    taught = make_course(code="TAUGHT1", instructor_id=instructor.id)
     enroll(student, course)
     db.session.commit()
     return {"student": student.user, "other_student": other.user, "staff": staff,
-            "course": course.id, "student_id": student.id}
+            "instructor": instructor, "course": course.id, "taught": taught.id,
+            "student_id": student.id}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -60,7 +84,7 @@ def test_access_matrix(role, client, login, world):
         login(world[role])
     wrong = []
     for method, path, expected in MATRIX:
-        url = path.format(course=world["course"])
+        url = path.format(course=world["course"], taught=world["taught"])
         response = client.open(url, method=method)
         want = expected[ROLES.index(role)]
         if response.status_code != want:
@@ -163,7 +187,7 @@ def _post_routes(app):
 
 
 def _fill(rule, course_id) -> str:
-    values = {"course_id": course_id, "op": "drop"}
+    values = {"course_id": course_id, "op": "drop", "permission_id": 1}
     url = rule.rule
     for arg in rule.arguments:
         url = re.sub(rf"<(?:[^:>]+:)?{arg}(?:\([^)]*\))?>", str(values[arg]), url)

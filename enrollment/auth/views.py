@@ -40,7 +40,12 @@ def _dummy_hash() -> str:
 
 
 def home_for(user) -> str:
-    return url_for("admin.index") if user.is_staff else url_for("catalog.index")
+    """Where a user lands after login: staff the admin, instructors their teaching page."""
+    if user.is_staff:
+        return url_for("admin.index")
+    if user.is_instructor:
+        return url_for("teach.index")
+    return url_for("catalog.index")
 
 
 def start_session(user, *, remember: bool = False) -> None:

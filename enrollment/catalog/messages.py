@@ -13,6 +13,13 @@ def enroll_message(label: str, status: Status, position: int | None) -> str:
     return f"You are enrolled in {label}."
 
 
+def already_message(label: str, status: Status, position: int | None) -> str:
+    """A repeated enroll (a double click, a refresh): what the student already has."""
+    if status == Status.WAITLISTED:
+        return f"You are already on the waitlist for {label}, at position {position}."
+    return f"You are already enrolled in {label}."
+
+
 def drop_message(label: str, previous: Status, promoted: int) -> str:
     """What an accepted drop did, and whether the seat went to someone on the waitlist."""
     if previous == Status.WAITLISTED:

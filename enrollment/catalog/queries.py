@@ -11,7 +11,7 @@ from datetime import datetime
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from .. import clock, services
 from ..extensions import db
@@ -197,6 +197,25 @@ def viewer_status(student: Student, course: Course) -> ViewerStatus:
         return ViewerStatus()
     position = services.waitlist_position(link) if link.status == Status.WAITLISTED else None
     return ViewerStatus(link.status, link.grade, position)
+
+
+def course_and_link(student_id: int, course_id: int) -> tuple[str, ViewerStatus] | None:
+    """A course's label and the student's link to it, read without a lock in one query (None:
+    no such course): a repeated enroll is answered from it, without queueing for the lock."""
+    link = aliased(Enrollment)
+    ahead = (select(func.count()).select_from(Enrollment)
+             .where(Enrollment.course_id == course_id, Enrollment.status == Status.WAITLISTED,
+                    Enrollment.waitlist_seq <= link.waitlist_seq)
+             .correlate(link).scalar_subquery())
+    row = db.session.execute(
+        select(Course.code, Course.title, link.status, link.grade,
+               case((link.status == Status.WAITLISTED, ahead)))
+        .outerjoin(link, and_(link.course_id == Course.id, link.student_id == student_id))
+        .where(Course.id == course_id)).first()
+    if row is None:
+        return None
+    code, title, status, grade, position = row
+    return f"{code} {title}", ViewerStatus(status, grade, position)
 
 
 def completed_codes(student: Student, codes: list[str]) -> set[str]:

@@ -24,7 +24,7 @@ from ..models import MAX_ID, Status
 from ..services import appointments
 from . import queries
 from .forms import CatalogSearchForm, CourseActionForm, page_number
-from .messages import drop_message, enroll_message, refusal_message
+from .messages import already_message, drop_message, enroll_message, refusal_message
 
 bp = Blueprint("catalog", __name__)
 # Ids beyond a 32-bit integer cannot exist (PostgreSQL would refuse the query): 404 by routing.
@@ -145,7 +145,18 @@ def _act(course_id: int, verb: str, change) -> Response:
 @locks_itself
 @course_action
 def enroll(course_id: int):
-    """Enroll or join the waitlist; the flash says which, or every reason it was refused."""
+    """Enroll or join the waitlist; the flash says which, or every reason it was refused.
+
+    Idempotent: a repeated POST (a double click, a refresh) is answered with the student's
+    status, read without the lock, so it adds no load where everyone queues."""
+    found = queries.course_and_link(current_user.student.id, course_id)
+    if found is None:
+        abort(404)
+    label, mine = found
+    if mine.status in (Status.ENROLLED, Status.WAITLISTED):
+        flash(already_message(label, mine.status, mine.waitlist_position), "info")
+        return _back_to(course_id)
+
     def change(student, course, label):
         link = services.enroll(student, course, actor=current_user, now=clock.now())
         return enroll_message(label, link.status, link.joined_position)

@@ -1,4 +1,5 @@
-"""`flask` commands: create-staff, seed-demo, import-csv, roster, holds, appointments, tick."""
+"""`flask` commands: create-user, create-staff, seed-demo, import-csv, roster, holds,
+appointments, tick."""
 from flask import Flask
 
 
@@ -9,8 +10,9 @@ def init_app(app: Flask) -> None:
     from .roster import roster
     from .seed import seed_demo
     from .tick import tick
-    from .users import create_staff
+    from .users import create_staff, create_user
 
+    app.cli.add_command(create_user)
     app.cli.add_command(create_staff)
     app.cli.add_command(holds)
     app.cli.add_command(appointments)

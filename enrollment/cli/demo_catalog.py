@@ -162,3 +162,11 @@ DEMO_STUDENTS = [
     ("alan@example.edu", "Alan Turing", "MATH", 2),
     ("grace@example.edu", "Grace Hopper", "CS", 1),
 ]
+# Instructors (email, name, department): each teaches the first few courses of their
+# department in each term (`TAUGHT_PER_TERM`, past term first), under their own name.
+INSTRUCTOR_PASSWORD = "instructor-demo-1"
+DEMO_INSTRUCTORS = [
+    ("knuth@example.edu", "Donald Knuth", "CS"),
+    ("noether@example.edu", "Emmy Noether", "MATH"),
+]
+TAUGHT_PER_TERM = (1, 3)

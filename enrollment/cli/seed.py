@@ -101,7 +101,8 @@ def has_school_data() -> bool:
 
 def print_logins() -> None:
     """Print the demo accounts that exist in this database, with their demo passwords."""
-    emails = [catalog.STAFF_LOGIN[0]] + [s[0] for s in catalog.DEMO_STUDENTS]
+    emails = ([catalog.STAFF_LOGIN[0]] + [s[0] for s in catalog.DEMO_INSTRUCTORS]
+              + [s[0] for s in catalog.DEMO_STUDENTS])
     present = set(db.session.scalars(sa.select(User.email).where(User.email.in_(emails))))
     if not present:
         click.echo("No demo accounts in this database (create staff with `flask create-staff`).")
@@ -109,10 +110,15 @@ def print_logins() -> None:
     click.echo("Demo logins:")
     email, _name, password = catalog.STAFF_LOGIN
     if email in present:
-        click.echo(f"  staff    {email:<24} password: {password}")
+        click.echo(f"  staff       {email:<24} password: {password}")
+    for email, name, _dept in catalog.DEMO_INSTRUCTORS:
+        if email in present:
+            click.echo(f"  instructor  {email:<24} password: {catalog.INSTRUCTOR_PASSWORD}  "
+                       f"({name})")
     for email, name, _dept, _year in catalog.DEMO_STUDENTS:
         if email in present:
-            click.echo(f"  student  {email:<24} password: {catalog.STUDENT_PASSWORD}  ({name})")
+            click.echo(f"  student     {email:<24} password: {catalog.STUDENT_PASSWORD}  "
+                       f"({name})")
 
 
 class _BulkWriter:
@@ -167,6 +173,7 @@ def write_school(school: DemoSchool, *, now: datetime) -> dict[Status, int]:
                       capacity=c.capacity, waitlist_capacity=c.waitlist_capacity,
                       instructor=c.instructor, days=c.days, start_time=c.start_time,
                       end_time=c.end_time, location=c.location) for c in school.courses]
+    _assign_instructors(school, courses, now)
     db.session.add_all(courses)
     db.session.flush()
     course_ids = [c.id for c in courses]
@@ -304,6 +311,31 @@ def _staff_user(now: datetime) -> int:
         db.session.add(user)
         db.session.flush()
     return user.id
+
+
+def _assign_instructors(school: DemoSchool, courses: list[Course], now: datetime) -> None:
+    """The demo instructors and the courses they teach (their account and their name on
+    each). An existing account of such an email is kept as it is, and teaches only if it is
+    an instructor's."""
+    emails = [email for email, _name, _dept in catalog.DEMO_INSTRUCTORS]
+    existing = {u.email: u for u in db.session.scalars(
+        sa.select(User).where(User.email.in_(emails)))}
+    password_hash = None
+    for email, name, dept in catalog.DEMO_INSTRUCTORS:
+        user = existing.get(email)
+        if user is None:
+            password_hash = password_hash or generate_password_hash(catalog.INSTRUCTOR_PASSWORD)
+            user = User(email=email, name=name, role=Role.INSTRUCTOR, created_at=now,
+                        password_hash=password_hash, session_token=new_session_token())
+            db.session.add(user)
+            db.session.flush()
+        if user.role != Role.INSTRUCTOR:
+            continue
+        for term, wanted in enumerate(catalog.TAUGHT_PER_TERM):
+            taught = [course for demo, course in zip(school.courses, courses, strict=True)
+                      if demo.dept == dept and demo.term == term][:wanted]
+            for course in taught:
+                course.instructor_id, course.instructor = user.id, user.name
 
 
 def _prerequisite_rows(school: DemoSchool, course_ids: list[int]) -> Iterable[dict]:

@@ -1,9 +1,13 @@
 """Importing courses: `term,code,title,department,credits,capacity,waitlist_capacity,days,
-start_time,end_time,location,instructor,prerequisites`.
+start_time,end_time,location,instructor,prerequisites` (optional: `repeatable`,
+`instructor_email`).
 
 A new department code creates the department (named after its code; rename it in the admin).
 Prerequisites are course codes of the same term (in the database or anywhere in the file) or
-of an earlier term (by first day of classes); a prerequisite cycle is refused. Capacity
+of an earlier term (by first day of classes); a prerequisite cycle is refused.
+`instructor_email` names the account that teaches the course (an existing user whose role is
+`instructor`); empty, the course has no instructor account. The display name is the
+`instructor` cell, or that user's name when the cell is empty. Capacity
 changes of an existing course go through `services.set_capacity`, which promotes from the
 waitlist when seats open.
 """
@@ -17,7 +21,8 @@ from sqlalchemy.orm import selectinload
 
 from .. import services
 from ..extensions import db
-from ..models import Course, Department, Term
+from ..models import Course, Department, Role, Term, User, normalize_email
+from ..models.catalog import instructor_name
 from ..records import CourseFields, DepartmentFields, TermFields
 from .plan import ApplyContext, ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
 from .reading import Cells, FirstSeen, Table
@@ -25,11 +30,11 @@ from .writing import Outcomes, flush_or_refuse
 
 REQUIRED = ("term", "code", "title", "department", "credits", "capacity")
 OPTIONAL = ("waitlist_capacity", "days", "start_time", "end_time", "location", "instructor",
-            "prerequisites", "repeatable")
+            "prerequisites", "repeatable", "instructor_email")
 # Course attributes an import sets, with the value a new course gets when the column is absent.
 DEFAULTS = {"title": "", "credits": 3, "capacity": 30, "waitlist_capacity": 10, "days": "",
             "start_time": None, "end_time": None, "location": "", "instructor": "",
-            "repeatable": False}
+            "repeatable": False, "instructor_id": None}
 
 
 class CourseRow(CourseFields):
@@ -42,11 +47,13 @@ class CourseRow(CourseFields):
 def plan_rows(table: Table, plan: ImportPlan, *, now: datetime) -> None:
     terms = {t.code: t for t in db.session.scalars(select(Term))}
     departments = set(db.session.scalars(select(Department.code)))
+    accounts = _accounts(table)
     parsed: list[tuple[Cells, dict]] = []
     seen = FirstSeen()
     for row in table.rows:
         cells = Cells(row, plan.errors)
         values = _values(cells, terms)
+        _instructor(cells, values, accounts)
         key = (values.get("term"), values.get("code"))
         seen.check(cells, "code", key, f"course {key[1]} of term {key[0]}")
         parsed.append((cells, values))
@@ -79,6 +86,36 @@ def _values(cells: Cells, terms: dict[str, Term]) -> dict:
     if cells.has("prerequisites"):
         values["prerequisites"] = _codes(cells.raw("prerequisites"))
     return values
+
+
+def _accounts(table: Table) -> dict[str, User]:
+    """The users named in the file's `instructor_email` cells, by email (one query)."""
+    emails = {normalize_email(row.cells.get("instructor_email", "")) for row in table.rows}
+    emails.discard("")
+    if not emails:
+        return {}
+    return {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
+
+
+def _instructor(cells: Cells, values: dict, accounts: dict[str, User]) -> None:
+    """`instructor_id` from the `instructor_email` cell (when the file has the column), and
+    the display name from the account when the `instructor` cell is empty."""
+    if not cells.has("instructor_email"):
+        return
+    email = normalize_email(cells.raw("instructor_email") or "")
+    if not email:
+        values["instructor_id"] = None
+        return
+    user = accounts.get(email)
+    if user is None:
+        cells.error("instructor_email", f"no account has the email {email} (create it with "
+                                        "`flask create-user --role instructor`)")
+    elif user.role != Role.INSTRUCTOR:
+        cells.error("instructor_email", f"{email} is a {user.role.value} account, not an "
+                                        "instructor's")
+    else:
+        values["instructor_id"] = user.id
+        values["instructor"] = instructor_name(values.get("instructor"), user)
 
 
 def _codes(text: str | None) -> list[str]:

@@ -22,7 +22,7 @@ from .types import UTCDateTime
 
 if TYPE_CHECKING:
     from .enrollments import Enrollment
-    from .users import Student
+    from .users import Student, User
 
 DAY_LETTERS = "MTWRFSU"  # Monday .. Sunday
 DAY_NAMES = dict(zip(DAY_LETTERS, ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], strict=True))
@@ -91,6 +91,11 @@ class Term(db.Model):
         return self.name or self.code
 
 
+def instructor_name(shown: str | None, account: User | None) -> str:
+    """The instructor name a course shows: the one given, else its instructor account's."""
+    return shown or (account.name if account is not None else "")
+
+
 class Course(db.Model):
     __tablename__ = "courses"
     __table_args__ = (
@@ -114,7 +119,12 @@ class Course(db.Model):
     credits: Mapped[int] = mapped_column(default=3)
     capacity: Mapped[int] = mapped_column(default=30)
     waitlist_capacity: Mapped[int] = mapped_column(default=10)
+    # The name shown (catalog, rosters, calendars); `instructor_id` is the account that
+    # teaches it (an instructor's `/teach/` pages), when the course has one.
     instructor: Mapped[str] = mapped_column(String(120), default="")
+    # SET NULL: deleting the account leaves the course, and its display name, as they were.
+    instructor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True)
     days: Mapped[str] = mapped_column(String(7), default="")  # subset of MTWRFSU, in that order
     start_time: Mapped[time | None]
     end_time: Mapped[time | None]
@@ -124,6 +134,7 @@ class Course(db.Model):
 
     term: Mapped[Term] = relationship(back_populates="courses")
     department: Mapped[Department] = relationship(back_populates="courses")
+    instructor_user: Mapped[User | None] = relationship()
     prerequisites: Mapped[list[Course]] = relationship(
         secondary=prerequisite_links,
         primaryjoin=lambda: Course.id == prerequisite_links.c.course_id,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 class Role(enum.StrEnum):
     STUDENT = "student"
+    INSTRUCTOR = "instructor"
     STAFF = "staff"
 
 
@@ -57,6 +58,10 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role == Role.STAFF
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == Role.INSTRUCTOR
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -1,4 +1,5 @@
-"""Roster reports and enrollment statistics (staff only).
+"""Roster reports and enrollment statistics (staff only; a course's instructor may read that
+course's roster pages and files too).
 
 Every page runs a fixed number of queries (see `queries`); the CSV files are streamed from a
 server-side cursor so that a roster of any length is sent in constant memory.
@@ -11,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from .. import clock, services
-from ..auth.access import staff_required
+from ..auth.access import require_teaching, staff_required, teaching_required
 from ..catalog.forms import page_number
 from ..catalog.queries import (
     COURSE_PAGE,
@@ -76,10 +77,11 @@ def index():
 
 
 @bp.get(f"/courses/<{ID}:course_id>/roster")
-@staff_required
+@teaching_required
 def roster(course_id: int):
     """The printable roster of one course."""
     course = course_or_404(course_id, *COURSE_PAGE)
+    require_teaching(course)
     rows = queries.roster_rows(course.id)
     counts = {status.value: 0 for status in Status}
     for row in rows:
@@ -91,10 +93,11 @@ def roster(course_id: int):
 
 
 @bp.get(f"/courses/<{ID}:course_id>/roster.csv")
-@staff_required
+@teaching_required
 def roster_csv(course_id: int):
     """The roster as CSV, streamed; `?bom=1` adds a byte-order mark for Excel."""
     course = course_or_404(course_id, *COURSE_PAGE)
+    require_teaching(course)
     filename = exports.export_filename("roster", course.term.code, course.code, ext="csv")
     body = exports.roster_csv(queries.iter_roster_chunks(course.id), bom=_flag("bom"))
     return Response(stream_with_context(body), content_type=exports.CSV_MIMETYPE,
@@ -102,13 +105,13 @@ def roster_csv(course_id: int):
 
 
 @bp.get(f"/courses/<{ID}:course_id>/roster.xlsx")
-@staff_required
+@teaching_required
 def roster_xlsx(course_id: int):
     """The roster as an XLSX workbook."""
     course = course_or_404(course_id, *COURSE_PAGE)
+    require_teaching(course)
     filename = exports.export_filename("roster", course.term.code, course.code, ext="xlsx")
-    data = exports.roster_xlsx(queries.iter_roster_chunks(course.id),
-                               title=f"{course.term.code} {course.code}")
+    data = exports.course_roster_xlsx(course, now=clock.now(), zone=clock.school_zone())
     return Response(data, content_type=exports.XLSX_MIMETYPE, headers=_attachment(filename))
 
 

@@ -6,7 +6,8 @@ course and the time as arguments, flush, and never commit.
 
 Where is what: eligibility.py (the rules and their registry), errors.py (refusals, overrides,
 the reason rule), enroll.py, drop.py, waitlist.py (promotion), staff.py (promote, move,
-complete, capacity), batch.py (many at once), locking.py, counts.py (seats), audit.py.
+complete, capacity), batch.py (many at once), permissions.py (instructor permissions),
+locking.py, counts.py (seats), audit.py.
 """
 from ..database import write_transaction
 from ..models import Source, Status
@@ -24,13 +25,15 @@ from .enroll import enroll
 from .errors import REASON_REQUIRED, EnrollmentRefused, Override, Refusal, require_reason
 from .holds import blocking_holds, clear_hold, place_hold
 from .locking import NotInWriteTransaction, lock_course, lock_course_for
+from .permissions import grant_permission, revoke_permission
 from .staff import GRADES, complete, move, promote, set_capacity
 from .waitlist import Promotions
 
 __all__ = [
     "ENROLL_OVERRIDES", "GRADES", "IMPORT_OVERRIDES", "PROMOTION_OVERRIDES", "REASON_REQUIRED", "DropResult", "blocking_holds", "clear_hold", "place_hold", "EnrollmentRefused", "NotInWriteTransaction",
     "Override", "Promotions", "Refusal", "SeatCount", "Source", "Status", "complete", "drop",
-    "enroll", "enroll_many", "enrollment_blockers", "history_for_course", "history_for_student",
+    "enroll", "enroll_many", "enrollment_blockers", "grant_permission", "revoke_permission",
+    "history_for_course", "history_for_student",
     "lock_course", "lock_course_for", "move", "promote", "require_reason", "seat_count", "seat_counts", "set_capacity", "waitlist_position",
     "waitlist_positions", "write_transaction",
 ]

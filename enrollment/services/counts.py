@@ -101,38 +101,76 @@ STATUS_COUNTS = (
 )
 
 
-def _seat_counts_statement():
-    """Built once (these run on every enrollment change, and building a statement costs more
-    than running it on a small table). One round trip, three kinds of rows:
-    'r' a reservation not yet released (seats, program, release time);
-    'c' a course's enrolled and waitlisted counts and its last waitlist number;
-    'p' enrolled students per program in a course that has such a reservation."""
-    ids = bindparam("ids", expanding=True)
-    reservations = (
-        select(literal("r").label("kind"), Reservation.course_id, Reservation.seats,
-               literal(0), literal(0), Reservation.program, Reservation.release_at)
-        .where(Reservation.course_id.in_(ids), Reservation.released_at.is_(None))
-    )
+def seat_count_parts(ids, shape):
+    """The selects of a seat count for the courses `ids` (a bind parameter or a scalar),
+    each row laid out by `shape(kind, course_id, a, b, c, program, release_at)`. Three kinds:
+    'r' a reservation not yet released (a seats; program, release time);
+    'c' a course's enrolled (a) and waitlisted (b) counts and its last waitlist number (c);
+    'p' enrolled students (a) per program in a course that has such a reservation.
+    Read them back with `SeatRows`. The enroll path reads them with the rules' facts, in one
+    round trip (`eligibility.load_facts`)."""
+    def within(column):
+        return column.in_(ids) if getattr(ids, "expanding", False) else column == ids
+
+    reservations = select(*shape(
+        literal("r"), Reservation.course_id, Reservation.seats, literal(0), literal(0),
+        Reservation.program, Reservation.release_at,
+    )).where(within(Reservation.course_id), Reservation.released_at.is_(None))
     totals = (
-        select(literal("c"), Enrollment.course_id, links_in(Status.ENROLLED),
-               links_in(Status.WAITLISTED), func.coalesce(func.max(Enrollment.waitlist_seq), 0),
-               null(), null())
-        .where(Enrollment.course_id.in_(ids), Enrollment.status != Status.COMPLETED)
+        select(*shape(literal("c"), Enrollment.course_id, links_in(Status.ENROLLED),
+                      links_in(Status.WAITLISTED),
+                      func.coalesce(func.max(Enrollment.waitlist_seq), 0), null(), null()))
+        .where(within(Enrollment.course_id), Enrollment.status != Status.COMPLETED)
         .group_by(Enrollment.course_id)
     )
     reserving = (select(Reservation.course_id)
-                 .where(Reservation.course_id.in_(ids), Reservation.released_at.is_(None)))
+                 .where(within(Reservation.course_id), Reservation.released_at.is_(None)))
     by_program = (
-        select(literal("p"), Enrollment.course_id, func.count(), literal(0), literal(0),
-               Student.program, null())
+        select(*shape(literal("p"), Enrollment.course_id, func.count(), literal(0), literal(0),
+                      Student.program, null()))
         .join(Student, Student.id == Enrollment.student_id)
         .where(Enrollment.course_id.in_(reserving), Enrollment.status == Status.ENROLLED)
         .group_by(Enrollment.course_id, Student.program)
     )
-    return union_all(reservations, totals, by_program)
+    return reservations, totals, by_program
 
 
-_SEAT_COUNTS = _seat_counts_statement()
+SEAT_KINDS = frozenset("rcp")
+
+# Built once (these run on every enrollment change, and building a statement costs more than
+# running it on a small table).
+_SEAT_COUNTS = union_all(*seat_count_parts(bindparam("ids", expanding=True),
+                                           lambda *columns: columns))
+
+
+class SeatRows:
+    """Collects the rows of `seat_count_parts` into one SeatCount per course at `now`."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.totals: dict[int, tuple] = {}
+        self.held: dict[int, list] = defaultdict(list)
+        self.taken: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.due: set[int] = set()
+
+    def add(self, kind, course_id, a, b, c, program, release_at) -> None:
+        if kind == "c":
+            self.totals[course_id] = (a, b, c)
+        elif kind == "p":
+            self.taken[course_id][program_key(program)] += a
+        elif release_at > self.now:
+            self.held[course_id].append((program, a, release_at))
+        else:
+            self.due.add(course_id)
+
+    def count(self, course_id: int) -> SeatCount:
+        taken = self.taken[course_id]
+        return SeatCount(
+            *self.totals.get(course_id, (0, 0, 0)),
+            reserved=tuple(ReservedSeats(program, seats, release_at, taken[program_key(program)])
+                           for program, seats, release_at in sorted(self.held[course_id])),
+            release_due=course_id in self.due,
+        )
 
 
 def seat_counts(course_ids: Iterable[int], *, now: datetime) -> dict[int, SeatCount]:
@@ -141,27 +179,10 @@ def seat_counts(course_ids: Iterable[int], *, now: datetime) -> dict[int, SeatCo
     ids = list(set(course_ids))
     if not ids:
         return {}
-    totals: dict[int, tuple] = {}
-    held: dict[int, list] = defaultdict(list)
-    taken: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    due: set[int] = set()
-    for kind, course_id, a, b, c, program, release_at in db.session.execute(
-            _SEAT_COUNTS, {"ids": ids}):
-        if kind == "c":
-            totals[course_id] = (a, b, c)
-        elif kind == "p":
-            taken[course_id][program_key(program)] += a
-        elif release_at > now:
-            held[course_id].append((program, a, release_at))
-        else:
-            due.add(course_id)
-    return {course_id: SeatCount(
-        *totals.get(course_id, (0, 0, 0)),
-        reserved=tuple(ReservedSeats(program, seats, release_at,
-                                     taken[course_id][program_key(program)])
-                       for program, seats, release_at in sorted(held[course_id])),
-        release_due=course_id in due,
-    ) for course_id in ids}
+    rows = SeatRows(now)
+    for row in db.session.execute(_SEAT_COUNTS, {"ids": ids}):
+        rows.add(*row)
+    return {course_id: rows.count(course_id) for course_id in ids}
 
 
 def seat_count(course_id: int, *, now: datetime) -> SeatCount:

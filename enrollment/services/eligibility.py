@@ -11,7 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import String, bindparam, cast, literal, null, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from ..clock import wall_clock
@@ -21,14 +32,16 @@ from ..models import (
     Course,
     Enrollment,
     Hold,
+    Permission,
     Source,
     Status,
     Student,
+    User,
     prerequisite_links,
 )
 from ..models.types import UTCDateTime
 from . import grades
-from .counts import SeatCount, seat_count
+from .counts import SEAT_KINDS, SeatCount, SeatRows, seat_count_parts
 from .errors import Override, Refusal
 from .holds import blocking_holds, blocks_registration_now
 
@@ -74,12 +87,14 @@ def term_loads(student_ids: list[int], term_id: int, *, excluding: int | None = 
 
 
 def _facts_statement():
-    """Everything the rules read about one student and one course but the seats, in one round
-    trip (built once; it runs on every enroll). One row per fact, by `kind`:
+    """Everything the rules read about one student and one course, in one round trip (built
+    once; it runs on every enroll). One row per fact, by `kind`: the seat count's rows
+    ('r', 'c', 'p': see `counts.seat_count_parts`) and
     'L' the student's enrolled and waitlisted courses in the term (this one included: the link);
     'R' a prerequisite code of the course; 'C' a completion (any term) of the course's own code
     or of a prerequisite code, with its grade; 'H' an active hold that blocks registration;
-    'A' the student's appointment in the term."""
+    'A' the student's appointment in the term; 'P' the student's unused, unrevoked instructor
+    permission for the course (its id, rules, reason and who granted it)."""
     student_id, course_id = bindparam("student_id"), bindparam("course_id")
     prereq, done = aliased(Course, name="prereq"), aliased(Course, name="done")
     required_codes = (
@@ -89,13 +104,18 @@ def _facts_statement():
     )
 
     def row(kind, **given):
-        names = ("course", "credits", "status", "code", "text", "extra", "days", "start", "end",
-                 "at")
-        return (literal(kind), *(given.get(name, null()) for name in names))
+        names = ("course", "credits", "n2", "n3", "status", "code", "text", "extra", "days",
+                 "start", "end", "at")
+        kind = kind if isinstance(kind, ColumnElement) else literal(kind)
+        return (kind, *(given.get(name, null()) for name in names))
+
+    def seat_row(kind, course_id, a, b, c, program, release_at):
+        return row(kind, course=course_id, credits=a, n2=b, n3=c, code=program, at=release_at)
 
     # The first part types the columns (PostgreSQL types a UNION's columns pairwise).
     load = select(*row(
-        "L", course=Course.id, credits=Course.credits, status=Enrollment.status,
+        "L", course=Course.id, credits=Course.credits, n2=cast(null(), Integer),
+        n3=cast(null(), Integer), status=Enrollment.status,
         code=Course.code, text=cast(null(), String), extra=cast(null(), String),
         days=Course.days, start=Course.start_time, end=Course.end_time,
         at=cast(null(), UTCDateTime()),
@@ -113,7 +133,15 @@ def _facts_statement():
         Hold.student_id == student_id, *blocks_registration_now())
     appointment = select(*row("A", at=Appointment.opens_at)).where(
         Appointment.student_id == student_id, Appointment.term_id == bindparam("term_id"))
-    return union_all(load, required, completed, holds, appointment)
+    permission = (
+        select(*row("P", course=Permission.id, code=Permission.rules, text=Permission.reason,
+                    extra=User.name, at=Permission.granted_at))
+        .outerjoin(User, User.id == Permission.granted_by_id)
+        .where(Permission.student_id == student_id, Permission.course_id == course_id,
+               Permission.used_at.is_(None), Permission.revoked_at.is_(None))
+    )
+    return union_all(load, required, completed, holds, appointment, permission,
+                     *seat_count_parts(course_id, seat_row))
 
 
 _FACTS = _facts_statement()
@@ -169,6 +197,29 @@ def voice_for(student: Student, source: Source) -> Voice:
 
 
 @dataclass(frozen=True)
+class GrantedPermission:
+    """An instructor's permission for the student to enroll in the course past `rules`."""
+
+    id: int
+    rules: frozenset[Override]
+    reason: str = ""
+    granted_by: str = ""  # the granting user's name ("" when the account is gone)
+    granted_at: datetime | None = None
+
+    @property
+    def audit_reason(self) -> str:
+        """How the enrollment's audit event names the permission."""
+        who = self.granted_by or "a removed account"
+        return f"Permission from {who}: {self.reason}".strip()
+
+
+def stored_rules(text: str | None) -> frozenset[Override]:
+    """The overrides a stored permission names (names that are no rule are ignored)."""
+    known = {override.value: override for override in Override}
+    return frozenset(known[name] for name in (text or "").split() if name in known)
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the rules look at for one student and one course, loaded beforehand."""
 
@@ -182,6 +233,8 @@ class Facts:
     holds: list[Hold] = field(default_factory=list)  # active holds that block registration
     opens_at: datetime | None = None  # the student's appointment in the term, if any
     voice: Voice = field(default_factory=Voice)
+    # An instructor's permission for this student and course: the rules it lifts are skipped.
+    permission: GrantedPermission | None = None
 
 
 # --- the rules: each looks at the facts and returns a Refusal or None ---------------------
@@ -327,9 +380,12 @@ def evaluate(facts: Facts, *, skip: frozenset[Override] = frozenset(),
              rules: tuple[Rule, ...] = RULES) -> list[Refusal]:
     """Every rule on facts already loaded: the one place the rules are applied.
 
-    Each refusal carries the override that can lift it. `check_enroll` loads the facts for
-    one student, `batch.enroll_many` for many, `waitlist` for promotion.
+    Each refusal carries the override that can lift it; the rules of the student's instructor
+    permission (`facts.permission`) are skipped like overrides. `check_enroll` loads the facts
+    for one student, `batch.enroll_many` for many, `waitlist` for promotion.
     """
+    if facts.permission is not None:
+        skip = skip | facts.permission.rules
     found = []
     for rule in rules:
         if rule.override is not None and rule.override in skip:
@@ -340,20 +396,42 @@ def evaluate(facts: Facts, *, skip: frozenset[Override] = frozenset(),
     return found
 
 
-def load_facts(student: Student, course: Course, *, now: datetime, seats: SeatCount,
-               source: Source = Source.SELF) -> Facts:
-    """The facts about one student and one course, read in one round trip (`_FACTS`).
+def lifted_by_permission(facts: Facts, *, skip: frozenset[Override] = frozenset()
+                         ) -> frozenset[Override]:
+    """The rules the student's permission sets aside in this enroll: those that would refuse
+    without it, and capacity whenever no seat is open to the student (they are then enrolled
+    past the limit, not waitlisted). Empty without a permission."""
+    if facts.permission is None:
+        return frozenset()
+    granted = facts.permission.rules
+    lifted = {r.override for r in evaluate(replace(facts, permission=None), skip=skip)
+              if r.override in granted}
+    if Override.CAPACITY in granted and not facts.seats.has_seat(facts.course,
+                                                                  facts.student.program):
+        lifted.add(Override.CAPACITY)
+    return frozenset(lifted)
+
+
+def load_facts(student: Student, course: Course, *, now: datetime,
+               seats: SeatCount | None = None, source: Source = Source.SELF) -> Facts:
+    """The facts about one student and one course, the seat count included (unless `seats`
+    is given), read in one round trip (`_FACTS`).
 
     The other courses of the term load are plain `Course` objects holding what the rules
-    read (code, credits, meeting times), not attached to the session.
+    read (code, credits, meeting times), not attached to the session. An instructor
+    permission counts only when the student acts (`Source.SELF`): staff override rules
+    themselves, and their enroll must not use the student's permission up.
     """
     load, link = TermLoad([], []), None
     required, found = [], defaultdict(list)
-    holds, opens_at = [], None
-    for kind, course_id, credits, status, code, text, extra, days, start, end, at in (
+    holds, opens_at, permission = [], None, None
+    seat_rows = SeatRows(now)
+    for kind, course_id, credits, n2, n3, status, code, text, extra, days, start, end, at in (
             db.session.execute(_FACTS, {"student_id": student.id, "course_id": course.id,
                                         "term_id": course.term_id, "code": course.code})):
-        if kind == "L" and course_id == course.id:
+        if kind in SEAT_KINDS:
+            seat_rows.add(kind, course_id, credits, n2, n3, code, at)
+        elif kind == "L" and course_id == course.id:
             link = Enrollment(student_id=student.id, course_id=course.id, status=status)
         elif kind == "L":
             other = Course(id=course_id, code=code, credits=credits, days=days,
@@ -368,19 +446,24 @@ def load_facts(student: Student, course: Course, *, now: datetime, seats: SeatCo
                                   status=Status.COMPLETED, grade=text)
         elif kind == "H":
             holds.append(Hold(office=code, reason=text, contact=extra))
+        elif kind == "P":
+            if source == Source.SELF and (permission is None or course_id < permission.id):
+                permission = GrantedPermission(course_id, stored_rules(code), text or "",
+                                               extra or "", at)
         else:
             opens_at = at
+    if seats is None:
+        seats = seat_rows.count(course.id)
     return Facts(student, course, now, link=link, load=load, seats=seats,
                  completions=Completions.of(required, found), holds=holds, opens_at=opens_at,
-                 voice=voice_for(student, source))
+                 voice=voice_for(student, source), permission=permission)
 
 
 def check_enroll(student: Student, course: Course, *, now: datetime,
                  skip: frozenset[Override] = frozenset(), seats: SeatCount | None = None,
                  source: Source = Source.SELF) -> list[Refusal]:
-    """Every refusal for enrolling `student` in `course` now, after the skipped rules."""
-    if seats is None:
-        seats = seat_count(course.id, now=now)
+    """Every refusal for enrolling `student` in `course` now, after the skipped rules (and
+    those the student's instructor permission lifts)."""
     return evaluate(load_facts(student, course, now=now, seats=seats, source=source), skip=skip)
 
 

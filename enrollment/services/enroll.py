@@ -10,10 +10,11 @@ from sqlalchemy.orm import make_transient_to_detached
 from ..extensions import db
 from ..models import Action, Course, Enrollment, Source, Status, Student, User
 from . import audit
-from .counts import SeatCount, seat_count
-from .eligibility import check_enroll, skipped_rules
+from .counts import SeatCount
+from .eligibility import evaluate, lifted_by_permission, load_facts, skipped_rules
 from .errors import EnrollmentRefused, Override, overrode, require_reason
 from .locking import lock_course_for
+from .permissions import use_permission
 from .waitlist import release_first
 
 ACTIONS = {
@@ -40,15 +41,25 @@ def enroll(student: Student, course: Course, *, actor: User | None, now: datetim
     Locks the course first. Raises `EnrollmentRefused` with every reason found when a rule
     blocks it. Staff (`source=Source.STAFF`) may override rules with a reason; an override of
     capacity enrolls beyond the capacity. Imports skip the window and prerequisites.
+    A student's own enroll uses up their instructor permission for the course, if they have
+    one: its rules are lifted as overrides, and the audit event names it.
     Must run inside `write_transaction`; flushes, the caller commits.
     """
     override = checked_override(source, override, reason)
     course = lock_course_for(course, student.id)
-    seats = release_first(course, seat_count(course.id, now=now), actor=actor, now=now)
+    facts = load_facts(student, course, now=now, source=source)
+    if facts.seats.release_due:  # released reserved seats go to the waitlist first
+        release_first(course, facts.seats, actor=actor, now=now)
+        facts = load_facts(student, course, now=now, source=source)
+    seats = facts.seats
     skip = skipped_rules(source, override)
-    reasons = check_enroll(student, course, now=now, skip=skip, seats=seats, source=source)
+    reasons = evaluate(facts, skip=skip)
     if reasons:
         raise EnrollmentRefused(reasons)
+    if facts.permission is not None:  # one use, whether or not a rule stood in the way
+        use_permission(facts.permission, now=now)
+        override = lifted_by_permission(facts, skip=skip)
+        reason = facts.permission.audit_reason
 
     new = NewLinks()
     link = add_link(student, course, seats, actor=actor, now=now, source=source,
