@@ -39,6 +39,7 @@ def course_form(course, **overrides) -> dict:
         "title": course.title, "description": course.description or "",
         "credits": course.credits, "capacity": course.capacity,
         "waitlist_capacity": course.waitlist_capacity, "instructor": course.instructor,
+        "instructor_user": course.instructor_id or "",
         "days": course.days, "start_time": course.start_time.strftime("%H:%M")
         if course.start_time else "", "end_time": course.end_time.strftime("%H:%M")
         if course.end_time else "", "location": course.location,

@@ -1,10 +1,13 @@
-"""Every admin URL is staff only: anonymous → login page, students → 403, staff → served."""
+"""Every admin URL is staff only: anonymous → login page, students and instructors → 403,
+staff → served."""
 from __future__ import annotations
 
 import pytest
 
 from enrollment.extensions import db
+from enrollment.models import Course, Role
 from tests.admin_support import staff_client_fixture, staff_fixture  # noqa: F401
+from tests.factories import make_user
 
 MODEL_VIEWS = ["course", "student", "enrollment", "term", "department", "user", "audit",
                "reservation"]
@@ -17,7 +20,9 @@ def _urls(ids):
     gets += ["/admin/course/new/", f"/admin/course/edit/?id={ids['course']}",
              "/admin/student/new/", f"/admin/student/edit/?id={ids['student']}",
              f"/admin/term/edit/?id={ids['term']}", f"/admin/user/edit/?id={ids['user']}",
-             "/admin/course/ajax/lookup/?name=students&query=a",
+             f"/admin/course/roster/?id={ids['course']}",
+             f"/admin/course/roster/?id={ids['course']}&q=someone",
+             f"/admin/course/roster/add/?id={ids['course']}&student={ids['student']}",
              "/admin/course/ajax/lookup/?name=prerequisites&query=a",
              "/admin/student/ajax/lookup/?name=courses&query=a",
              "/admin/enrollment/ajax/lookup/?name=courses&query=a"]
@@ -27,6 +32,8 @@ def _urls(ids):
               "/admin/enrollment/bulk/promote/", "/admin/enrollment/bulk/move/",
               "/admin/enrollment/bulk/complete/", "/admin/import/preview", "/admin/import/apply",
               f"/admin/course/edit/?id={ids['course']}", "/admin/course/new/"]
+    posts += [f"/admin/course/roster/{op}/?id={ids['course']}&student={ids['student']}"
+              for op in ("add", "drop", "promote", "move", "complete")]
     return gets, posts
 
 
@@ -60,10 +67,20 @@ def test_anonymous_is_sent_to_login_everywhere(client, ids):
         assert response.headers["Location"].startswith("/auth/login"), url
 
 
-def test_students_get_403_everywhere(client, login, make_student, ids):
+# Users who are not staff, each refused everywhere: a student, and an instructor who teaches
+# the course the admin's URLs name.
+REFUSED_ROLES = ["student", "instructor"]
+
+
+@pytest.mark.parametrize("role", REFUSED_ROLES)
+def test_non_staff_get_403_everywhere(client, login, make_student, ids, role):
     student = make_student()
+    user = student.user
+    if role == "instructor":
+        user = make_user(role=Role.INSTRUCTOR)
+        db.session.get(Course, ids["course"]).instructor_id = user.id
     db.session.commit()
-    login(student.user)
+    login(user)
     gets, posts = _urls(ids)
     # Details pages are switched off for staff (a redirect), but the route exists.
     for url in [*gets, f"/admin/student/details/?id={ids['student']}"]:

@@ -56,9 +56,18 @@ def test_create_with_courses_shows_one_message(staff_client, make_course):
     assert flashes(done) == [
         "Created Mary Shelley (S4242). Roster changes — enrolled: 1."]
     student = db.session.scalar(db.select(Student).where(Student.student_number == "S4242"))
-    dropped = _edit(staff_client, student, courses="")
+    # Changed: a removed course is dropped only once the drop is confirmed (a stray "×" in the
+    # select must not drop anything on Save).
+    asked = _edit(staff_client, student, courses="")
+    assert asked.status_code == 200
+    assert flashes(asked) == ["Nothing was saved. Check Courses below."]
+    assert "removed from the list" in asked.get_data(as_text=True)
+    assert 'name="confirm_drops"' in asked.get_data(as_text=True)
+    assert links() == {(student.id, course.id): "enrolled"}
+    dropped = _edit(staff_client, student, courses="", confirm_drops="y")
     page = staff_client.get(dropped.headers["Location"]).get_data(as_text=True)
     assert flashes(page) == ["Saved Mary Shelley (S4242). Roster changes — dropped: 1."]
+    assert links() == {}
 
 
 def test_email_and_number_must_be_unique(staff_client, make_student):

@@ -24,8 +24,9 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-# All a cache may keep: the assets, and the catalog as an anonymous visitor sees it.
-CACHEABLE = ({("static", role) for role in ROLES} | {("admin.static", role) for role in ROLES}
+# All a cache may keep: the assets (the site's icon among them), and the catalog as an
+# anonymous visitor sees it.
+CACHEABLE = ({(asset, role) for asset in ("static", "admin.static", "favicon") for role in ROLES}
              | {("catalog.index", "anonymous"), ("catalog.course", "anonymous")})
 
 
@@ -51,9 +52,9 @@ def _client_as(app, login, role, school):
 def _url(app, rule, school) -> str:
     """A URL for `rule` with real ids; a new kind of argument fails here until it is added."""
     values = {"course_id": school["course"].id, "student_id": school["student"].id,
-              "export_type": "csv",
+              "export_type": "csv", "permission_id": 1,
               "op": {"student.bulk_view": "enroll", "enrollment.bulk_view": "drop",
-                     "hold.bulk_view": "clear"}.get(
+                     "hold.bulk_view": "clear", "course.roster_action_view": "drop"}.get(
                   rule.endpoint),
               "filename": {"static": "site.css", "admin.static": "admin/js/helpers.js"}.get(
                   rule.endpoint)}

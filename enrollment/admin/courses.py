@@ -1,4 +1,9 @@
-"""Courses in the admin: seat counts on the list, the roster edited through the rules."""
+"""Courses in the admin: seat counts on the list, the course's fields through the rules.
+
+The roster is not a field of the course form (a stray "×" in a multi-select dropped a student
+on Save): it has its own editor, `roster_editor.RosterEditorMixin`, linked from the list and
+the edit page.
+"""
 from __future__ import annotations
 
 from flask import g, url_for
@@ -8,13 +13,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock, services
 from ..extensions import db
-from ..models import Course, Enrollment, Student, parse_id
+from ..models import Course, Enrollment, Role, User, parse_id
+from ..models.catalog import instructor_name
 from ..records import CourseFields
-from ..services import Override
 from .base import StaffModelView
-from .loaders import CourseLoader, StudentLoader
+from .loaders import CourseLoader
 from .records import RecordFormMixin
 from .roster import RosterFormMixin, RosterRefused
+from .roster_editor import RosterEditorMixin
 
 
 def _seats(view, context, model, name):
@@ -30,17 +36,13 @@ def _waitlist(view, context, model, name):
 
 
 def _roster_link(view, context, model, name):
-    return Markup('<a href="{}">roster</a>').format(url_for("reports.roster",
-                                                            course_id=model.id))
+    return Markup('<a href="{}">edit roster</a> · <a href="{}">print</a>').format(
+        url_for("course.roster_view", id=model.id),
+        url_for("reports.roster", course_id=model.id))
 
 
-class CourseView(RosterFormMixin, RecordFormMixin, StaffModelView):
-    link_field = "students"
-    link_loader = StudentLoader("students")
-    link_description = ("Type a name, email or student number. Added students are enrolled "
-                        "(or waitlisted when the course is full) by the rules; removed ones "
-                        "are dropped and the waitlist moves up.")
-    link_overrides = (*services.ENROLL_OVERRIDES, Override.DEADLINE)
+class CourseView(RosterEditorMixin, RosterFormMixin, RecordFormMixin, StaffModelView):
+    edit_template = "admin/course/edit.html"
     unique_message = "Another course in this term already uses this code."
 
     column_list = ["term", "department", "code", "title", "credits", "seats", "waitlist",
@@ -66,13 +68,24 @@ class CourseView(RosterFormMixin, RecordFormMixin, StaffModelView):
     # The course's own fields come from `records.CourseFields` (as in the CSV import); the
     # scaffolded ones are its references. The rules set the order on the page.
     record_fields = CourseFields
-    form_columns = ["term", "department", "prerequisites", "students"]
+    form_columns = ["term", "department", "instructor_user", "prerequisites"]
     form_create_rules = form_edit_rules = (
         "term", "department", "code", "title", "description", "credits", "capacity",
-        "waitlist_capacity", "instructor", "days", "start_time", "end_time", "location",
-        "repeatable", "prerequisites", "students", "overrides", "reason")
-    form_ajax_refs = {"prerequisites": CourseLoader("prerequisites"), "students": link_loader}
-    form_args = {"department": {"label": "Department"}}
+        "waitlist_capacity", "instructor", "instructor_user", "days", "start_time", "end_time",
+        "location", "repeatable", "prerequisites")
+    form_ajax_refs = {"prerequisites": CourseLoader("prerequisites")}
+    form_args = {
+        "department": {"label": "Department"},
+        # As in the courses CSV (`instructor_email`): only an instructor's account teaches.
+        "instructor_user": {
+            "label": "Instructor account",
+            "description": "Who sees this course on their Teaching pages. The name shown is "
+                           "the Instructor field, or this account's name when that is empty.",
+            "query_factory": lambda: db.session.scalars(
+                select(User).where(User.role == Role.INSTRUCTOR).order_by(User.name)).all(),
+            "get_label": lambda user: f"{user.name} ({user.email})",
+        },
+    }
 
     def get_query(self):
         return super().get_query().options(joinedload(Course.term), joinedload(Course.department))
@@ -91,14 +104,12 @@ class CourseView(RosterFormMixin, RecordFormMixin, StaffModelView):
         return db.session.scalars(
             select(Course).where(Course.id == pk).options(
                 joinedload(Course.term), joinedload(Course.department),
-                selectinload(Course.prerequisites).joinedload(Course.term),
-                selectinload(Course.enrollments).joinedload(Enrollment.student)
-                .joinedload(Student.user))
+                selectinload(Course.prerequisites).joinedload(Course.term))
             .execution_options(populate_existing=True)).first()
 
-    # The roster side of RosterFormMixin.
-    def pair(self, model, other):
-        return other, model
+    def roster_counts(self, course: Course) -> services.SeatCount:
+        """The edit page's roster summary (one query)."""
+        return services.seat_count(course.id, now=clock.now())
 
     def populate_plain(self, form, model, is_created):
         # A capacity change promotes from the waitlist: `after_plain` runs it by the rules.
@@ -106,6 +117,7 @@ class CourseView(RosterFormMixin, RecordFormMixin, StaffModelView):
         super().populate_plain(form, model, is_created, skip=skip)
 
     def after_plain(self, form, model, is_created, context):
+        model.instructor = instructor_name(model.instructor, model.instructor_user)
         if model in (form.prerequisites.data or []):
             raise RosterRefused("prerequisites", "A course cannot be its own prerequisite.")
         if is_created:

@@ -24,7 +24,7 @@ from .bulk import BulkActionsMixin, BulkOp, int_ids
 from .forms import COURSE_LOOKUP, BulkEnrollForm, overrides_of
 from .loaders import CourseLoader
 from .records import RecordFormMixin
-from .roster import RosterFormMixin, RosterRefused
+from .roster import RosterFormMixin, RosterRefused, WhenDropsPending, WhenOffered
 
 
 def _enroll_one(view, student, form, context) -> str:
@@ -35,6 +35,7 @@ def _enroll_one(view, student, form, context) -> str:
 
 
 class StudentView(BulkActionsMixin, RosterFormMixin, RecordFormMixin, StaffModelView):
+    edit_template = "admin/student/edit.html"
     link_field = "courses"
     link_loader = CourseLoader(COURSE_LOOKUP)
     link_description = ("Type a course code or title. Added courses enroll the student (or "
@@ -58,8 +59,8 @@ class StudentView(BulkActionsMixin, RosterFormMixin, RecordFormMixin, StaffModel
     record_fields = StudentFields
     form_columns = ["courses"]
     form_create_rules = form_edit_rules = (
-        "student_number", "name", "email", "program", "max_credits", "courses", "overrides",
-        "reason")
+        "student_number", "name", "email", "program", "max_credits", "courses",
+        WhenDropsPending("confirm_drops"), WhenOffered("overrides"), "reason")
     unique_fields = {"student_number": "Already exists: another student has this number."}
     form_ajax_refs = {COURSE_LOOKUP: link_loader}
 
@@ -77,6 +78,15 @@ class StudentView(BulkActionsMixin, RosterFormMixin, RecordFormMixin, StaffModel
                 selectinload(Student.enrollments).joinedload(Enrollment.course)
                 .joinedload(Course.term))
             .execution_options(populate_existing=True)).first()
+
+    def current_courses(self, student: Student) -> list[tuple[Enrollment, int | None]]:
+        """The edit page's list of the student's links with waitlist positions (one query:
+        the links came with the student, see `get_one`)."""
+        links = sorted(student.enrollments,
+                       key=lambda e: (e.course.term.code, e.course.code))
+        positions = services.waitlist_positions(
+            {e.course_id for e in links if e.status == Status.WAITLISTED})
+        return [(e, positions.get((e.student_id, e.course_id))) for e in links]
 
     def on_form_prefill(self, form, id):
         model = self.get_one(id)

@@ -1,4 +1,4 @@
-"""A staff member edits a roster in the admin with the AJAX student select."""
+"""A staff member edits a roster in the admin, from the course's edit page to its editor."""
 from __future__ import annotations
 
 import os
@@ -24,9 +24,9 @@ def _log_in(page, live_server, email):
     page.wait_for_url(f"{live_server}/admin/")
 
 
-def test_staff_adds_a_student_to_a_course_through_the_ajax_select(live_server, new_page,
-                                                                  make_staff, make_course,
-                                                                  make_student):
+def test_staff_adds_students_to_a_course_through_the_roster_editor(live_server, new_page,
+                                                                   make_staff, make_course,
+                                                                   make_student):
     staff = make_staff(email="desk@example.edu")
     course = make_course(code="CHEM101", title="General Chemistry", capacity=1)
     make_student(name="Marie Curie", student_number="S1867001")
@@ -36,18 +36,22 @@ def test_staff_adds_a_student_to_a_course_through_the_ajax_select(live_server, n
     _log_in(page, live_server, staff.email)
     _shot(page, "dashboard")
 
+    # Changed with the roster editor: the course form has no student select any more; students
+    # are added in the editor (tests/browser/test_admin_roster_browser.py has the full flow).
+    roster = f"{live_server}/admin/course/roster/?id={course.id}"
     page.goto(f"{live_server}/admin/course/edit/?id={course.id}")
-    page.click("#s2id_students")
-    page.keyboard.type("Marie")
-    page.click(".select2-result-label:has-text('Marie Curie')")
-    page.click("#s2id_students")
-    page.keyboard.type("S18590")
-    page.click(".select2-result-label:has-text('Pierre Curie')")
     _shot(page, "course-edit")
-    page.click("input[type=submit][value=Save]")
-    page.wait_for_url(f"{live_server}/admin/course/**")
-    assert "enrolled: 1, waitlisted: 1" in page.inner_text("body")
+    page.click("#roster-summary a")
+    page.wait_for_url(roster)
+    for query, name in (("Marie", "Marie Curie"), ("S18590", "Pierre Curie")):
+        page.fill("#roster-q", query)
+        page.click("button:has-text('Search')")
+        page.click(f"a:has-text('Add {name}…')")
+        page.click(f"button:has-text('Add {name}')")
+        page.wait_for_url(f"{roster}#student-*")
+    assert "joined the waitlist of CHEM101 at position 1" in page.inner_text("body")
     assert sorted(links().values()) == ["enrolled", "waitlisted"]
+    page.goto(f"{live_server}/admin/course/")
     _shot(page, "course-list")
 
     page.goto(f"{live_server}/admin/enrollment/")
