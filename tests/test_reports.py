@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -12,8 +13,16 @@ from sqlalchemy import select
 from enrollment import services
 from enrollment.extensions import db
 from enrollment.models import Enrollment, Status
-from enrollment.reports.exports import ROSTER_COLUMNS, export_filename
+from enrollment.reports.exports import (
+    ROSTER_COLUMNS,
+    ROSTER_FACTS,
+    ROSTER_HEADER_ROW,
+    ROSTER_HEADINGS,
+    export_filename,
+    roster_heading,
+)
 from enrollment.reports.safe_cells import safe_cell
+from enrollment.services.counts import ReservedSeats, SeatCount
 from tests.factories import NOW, at
 from tests.report_data import complete, drop, enroll, fill_course
 
@@ -111,18 +120,74 @@ def test_roster_xlsx_matches_the_database(staff_client, roster_course):
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert "roster-2027SP-CS101.xlsx" in response.headers["Content-Disposition"]
     book, sheet = read_xlsx(response)
-    values = list(sheet.iter_rows(values_only=True))
-    assert values[0] == ROSTER_COLUMNS
+    assert sheet.title == "2027SP CS101"
+    values = list(sheet.iter_rows(min_row=ROSTER_HEADER_ROW, values_only=True))
+    assert values[0] == ROSTER_HEADINGS
     expected = expected_rows(roster_course)
     assert len(values) == len(expected) + 1
     for got, want in zip(values[1:], expected, strict=True):
         assert got[:5] == tuple(want[c] for c in ROSTER_COLUMNS[:5])
         assert got[5] == (int(want["waitlist_position"]) if want["waitlist_position"] else None)
         assert got[6].strftime("%Y-%m-%dT%H:%M:%SZ") == want["enrolled_at"]  # a real datetime
-    assert sheet.freeze_panes == "A2"
-    assert sheet["A1"].font.bold
+    first = ROSTER_HEADER_ROW + 1
+    assert sheet.freeze_panes == f"A{first}"
+    assert sheet.print_title_rows == f"${ROSTER_HEADER_ROW}:${ROSTER_HEADER_ROW}"
+    assert sheet[f"A{ROSTER_HEADER_ROW}"].font.bold
     assert sheet.column_dimensions["B"].width >= 20
-    assert sheet["G2"].is_date
+    assert sheet[f"G{first}"].is_date
+
+
+@pytest.mark.config(SCHOOL_TIMEZONE="America/New_York")
+def test_roster_xlsx_title_block_and_print_setup(staff_client, roster_course):
+    _, sheet = read_xlsx(staff_client.get(f"/reports/courses/{roster_course.id}/roster.xlsx"))
+    block = [tuple(v for v in row if v is not None)
+             for row in sheet.iter_rows(max_row=ROSTER_HEADER_ROW - 1, values_only=True)]
+    assert block == [
+        (f"CS101 — {roster_course.title}",),
+        ("Term", f"Spring 2027 (2027SP) · {roster_course.department.name}"),
+        ("Instructor", "Dr. Ada Lovelace"),
+        ("Meets", "Mon Wed Fri 09:00–09:50, Hall 1"),
+        ("Enrolled", "3 of 3 seats · waitlist 2 of 10 places"),
+        ("Generated at", "10 Jan 2027 07:00 EST"),  # FIXED_NOW, 12:00 UTC
+        (),
+    ]
+    assert sheet["A1"].font.bold and sheet["A1"].font.size == 14
+    assert "A1:G1" in sheet.merged_cells and "B2:G2" in sheet.merged_cells
+    setup = sheet.page_setup
+    assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", 1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.oddFooter.right.text == "Page &P of &N"
+    assert sheet.print_area == f"'2027SP CS101'!$A$1:$G${ROSTER_HEADER_ROW + 6}"
+
+
+
+def test_roster_heading_words_reserved_seats_and_a_course_without_times(make_course):
+    course = make_course(code="BIO1", title="Cells", instructor="", location="",
+                         capacity=30, waitlist_capacity=5)
+    held = ReservedSeats("Biology", 5, NOW + timedelta(days=5), taken=2)
+    heading = roster_heading(course, SeatCount(12, 1, 1, reserved=(held,)),
+                             generated_at=NOW, zone=ZoneInfo("Europe/Paris"))
+    facts = dict(heading.facts)
+    assert tuple(facts) == ROSTER_FACTS
+    assert heading.title == "BIO1 — Cells" and heading.sheet == f"{course.term.code} BIO1"
+    assert facts["Instructor"] == "—" and facts["Meets"] == "Time to be announced"
+    assert facts["Enrolled"] == ("12 of 30 seats · waitlist 1 of 5 places · 5 reserved for "
+                                 "Biology until 15 Jan 2027")
+    assert facts["Generated at"] == "10 Jan 2027 13:00 CET"
+
+
+def test_roster_xlsx_wraps_long_text_in_a_taller_row(staff_client, make_course, make_student):
+    course = make_course(code="LONG1", instructor="=cmd|' /C calc'!A0")
+    enroll(make_student(name="Short"), course)
+    enroll(make_student(name="A Name " * 8, program="A Program " * 6), course)
+    _, sheet = read_xlsx(staff_client.get(f"/reports/courses/{course.id}/roster.xlsx"))
+    short, long = ROSTER_HEADER_ROW + 2, ROSTER_HEADER_ROW + 1  # by name
+    assert sheet[f"B{long}"].value.startswith("A Name")
+    assert sheet[f"B{long}"].alignment.wrap_text and sheet[f"D{long}"].alignment.wrap_text
+    assert sheet.row_dimensions[long].height >= 30
+    assert not sheet[f"B{short}"].alignment.wrap_text
+    assert sheet.row_dimensions[short].height is None
+    assert sheet["B3"].value == "'=cmd|' /C calc'!A0"  # the title block is neutralised too
 
 
 def test_formulas_are_neutralised_and_unicode_survives(staff_client, make_course, make_student):
@@ -133,7 +198,7 @@ def test_formulas_are_neutralised_and_unicode_survives(staff_client, make_course
         enroll(make_student(name=name, program="=1+1"), course)
     csv_rows = read_csv(staff_client.get(f"/reports/courses/{course.id}/roster.csv"))
     _, sheet = read_xlsx(staff_client.get(f"/reports/courses/{course.id}/roster.xlsx"))
-    xlsx_rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    xlsx_rows = list(sheet.iter_rows(min_row=ROSTER_HEADER_ROW + 1, values_only=True))
     want = sorted(safe_cell(n) for n in names)
     assert sorted(r["name"] for r in csv_rows) == want
     # XML turns a bare carriage return into a line feed; the prefix is what matters.
@@ -177,7 +242,8 @@ def test_empty_roster(staff_client, make_course):
     rows = read_csv(staff_client.get(f"/reports/courses/{course.id}/roster.csv"))
     assert rows == []
     _, sheet = read_xlsx(staff_client.get(f"/reports/courses/{course.id}/roster.xlsx"))
-    assert sheet.max_row == 1
+    assert sheet.max_row == ROSTER_HEADER_ROW
+    assert [c.value for c in sheet[ROSTER_HEADER_ROW]] == list(ROSTER_HEADINGS)
 
 
 @pytest.mark.parametrize("suffix", ["", ".csv", ".xlsx"])
@@ -195,5 +261,5 @@ def test_roster_queries_do_not_grow_with_the_roster(staff_client, make_course, c
         assert response.status_code == 200
         counts.append(q.count)
     # The login's user and student, the course, the roster (no student row for a file); the
-    # printable page also counts the seats for its reserved-seat lines.
+    # printable page and the XLSX also count the seats, for their reserved-seat lines.
     assert counts[0] == counts[1] <= (5 if suffix == "" else 4)

@@ -186,6 +186,23 @@ def test_chart_helpers_escape_and_scale():
     assert "<path" in single and "01 Jan 2027" in single
 
 
+
+def test_fill_rate_chart_scales_across_in_percent_and_cuts_long_labels():
+    svg = str(charts.fill_rate_bars([("X" * 30, 0.5, "(1/2)"), ("OVER", 2.0, "(4/2)")],
+                                    title="T"))
+    assert "viewBox" not in svg and 'width="100%"' in svg  # text keeps its size at any width
+    # The scale runs to 200 %: the seats (the track) end half-way, the capacity mark there.
+    assert svg.count('class="track" x="0" y=') == svg.count('width="50.00%"') == 2
+    assert 'width="25.00%"' in svg and 'width="100.00%"' in svg  # the bars of 50 % and 200 %
+    assert svg.count('class="capacity" x1="50.00%"') == 2 and "Capacity (100 %)" in svg
+    assert ">" + "X" * 23 + "…</text>" in svg  # cut on the chart, whole in the tooltip:
+    assert "<title>" + "X" * 30 + ": 50 % (1/2)</title>" in svg
+    assert "200 % (4/2)" in svg and "style=" not in svg
+    plain = str(charts.fill_rate_bars([("A", 0.0, "(0/5)")], title="T"))
+    assert 'class="bar"' not in plain and 'class="capacity"' not in plain
+    assert "Capacity (100 %)" not in plain and "0 % (0/5)" in plain
+
+
 def _seed(make_term, make_department, make_course, make_student, scale: int):
     term = make_term(code="2027SP")
     student = make_student()

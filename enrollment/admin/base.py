@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import parse_id
 from ..reports.safe_cells import safe_cell
+from . import export_sheets
 from .bulk import MAX_ITEMS, SHOWN_FAILURES
 from .enum_filters import FilterConverter
 from .security import StaffOnly
@@ -80,6 +81,8 @@ class StaffModelView(StaffOnly, ModelView):
 
     column_type_formatters = LIST_FORMATTERS
     column_type_formatters_export = EXPORT_TYPE_FORMATTERS
+    # Flask-Admin's list, with accessible names on the row checkboxes.
+    list_template = "admin/model/staff_list.html"
 
     page_size = 50
     can_set_page_size = True
@@ -119,6 +122,13 @@ class StaffModelView(StaffOnly, ModelView):
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
         return self._one_message_per_outcome(super().edit_view)
+
+    # The sheet of an XLSX export is named after the view ("Courses"); see export_sheets.
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        export_sheets.register()
+        with export_sheets.sheet_title(str(self.name)):
+            return super().export(export_type)
 
     def _one_message_per_outcome(self, view):
         # `g` outlives the request when an app context was already pushed (tests, CLI), so the

@@ -5,6 +5,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from .. import clock
 from ..reports import exports, queries
 
 
@@ -36,7 +37,7 @@ def roster(term_code: str, course_code: str, fmt: str, output: str | None, bom: 
     chunks = queries.iter_roster_chunks(course.id)
     try:
         if fmt == "xlsx":
-            data = exports.roster_xlsx(chunks, title=f"{term.code} {course.code}")
+            data = exports.course_roster_xlsx(course, now=clock.now(), zone=clock.school_zone())
             with open(output, "wb") as fh:
                 fh.write(data)
         elif output:
