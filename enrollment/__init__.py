@@ -65,14 +65,28 @@ def _check_database(engine) -> None:
 
 
 def _register_parts(app: Flask) -> None:
-    from . import admin, auth, catalog, cli, errors, reports, schedule, security, shell
+    from . import (
+        admin,
+        auth,
+        catalog,
+        cli,
+        errors,
+        navigation,
+        reports,
+        schedule,
+        security,
+        shell,
+        teach,
+    )
 
     security.init_app(app)
+    navigation.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
     catalog.init_app(app)
     schedule.init_app(app)
     reports.init_app(app)
+    teach.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
     shell.init_app(app)

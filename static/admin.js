@@ -27,3 +27,59 @@
     }
   }, true);
 })();
+
+// Select2 (Flask-Admin's AJAX selects) draws each chosen item with an "×" link that has no
+// text: screen readers announce a bare "link". Each gets a name ("Remove Marie Curie") when
+// it appears; select2 redraws the chips on every change, so an observer keeps up. A single
+// select's box is a link too, empty until something is chosen: it is named by the field's
+// label and what it shows.
+(function () {
+  "use strict";
+
+  var ids = 0;
+
+  function idOf(element) {
+    if (!element.id) {
+      ids += 1;
+      element.id = "select2-named-" + ids;
+    }
+    return element.id;
+  }
+
+  function nameRemoveLinks(root) {
+    root.querySelectorAll(".select2-search-choice-close:not([aria-label])").forEach(
+      function (link) {
+        var choice = link.closest(".select2-search-choice, .select2-choice");
+        var text = choice ? choice.textContent.replace(/\s+/g, " ").trim() : "";
+        link.setAttribute("aria-label", text ? "Remove " + text : "Clear the choice");
+        link.setAttribute("title", link.getAttribute("aria-label"));
+      });
+    root.querySelectorAll("a.select2-choice:not([aria-labelledby])").forEach(function (link) {
+      var box = link.closest(".select2-container");
+      var field = box && box.id.indexOf("s2id_") === 0 ? box.id.slice(5) : "";
+      var label = field ? document.querySelector('label[for="' + field + '"]') : null;
+      var chosen = link.querySelector(".select2-chosen");
+      var parts = [label && idOf(label), chosen && idOf(chosen)].filter(Boolean);
+      if (parts.length) {
+        link.setAttribute("aria-labelledby", parts.join(" "));
+      }
+    });
+  }
+
+  function start() {
+    nameRemoveLinks(document);
+    new MutationObserver(function (changes) {
+      changes.forEach(function (change) {
+        if (change.addedNodes.length) {
+          nameRemoveLinks(change.target instanceof Element ? change.target : document);
+        }
+      });
+    }).observe(document.body, {childList: true, subtree: true});
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

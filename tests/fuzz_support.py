@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, quote, quote_from_bytes, urljoin, urlsplit
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from wtforms.fields.core import UnboundField
 
-SKIP_ENDPOINTS = ("static", "admin.static")
+SKIP_ENDPOINTS = ("static", "admin.static", "favicon")  # files, not handlers
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 

@@ -5,7 +5,6 @@ Each model view lives in the module named after what it shows (courses.py, stude
 """
 from flask import Flask
 from flask_admin import Admin
-from flask_admin.menu import MenuLink
 
 from .security import StaffIndexView
 
@@ -62,4 +61,5 @@ def register_views(admin: Admin) -> None:
     admin.add_view(ImportView(name="Import CSV", endpoint="imports", url="/admin/import",
                               category="Tools"))
     admin.add_view(UserView(User, name="Users", endpoint="user", category="Tools"))
-    admin.add_link(MenuLink(name="Reports", endpoint="reports.index", category=""))
+    # Reports, Teaching and the catalog are in the header every page shares
+    # (templates/_header.html), not in this menu.
