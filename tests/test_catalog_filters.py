@@ -75,6 +75,15 @@ def test_free_seats_as_the_viewer_may_take_them(client, login, make_course, make
     assert codes(client, open_seats="y") == ["OPEN"]
 
 
+def test_free_seats_leave_out_closed_terms(client, make_course, make_term):
+    make_course(term=make_term(enrollment_closes=factories.NOW - timedelta(days=1)),
+                code="CLOSED")
+    make_course(term=make_term(enrollment_opens=factories.NOW + timedelta(days=1)), code="SOON")
+    db.session.commit()
+    assert codes(client, open_seats="y") == ["SOON"]
+    assert sorted(codes(client)) == ["CLOSED", "SOON"]
+
+
 def test_a_released_reservation_holds_nothing(client, make_course, make_term):
     kept = make_course(term=make_term(), code="KEPT", capacity=1)
     db.session.add(Reservation(course=kept, program="Music", seats=1,

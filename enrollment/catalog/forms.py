@@ -120,9 +120,9 @@ class CatalogFilterForm(Form):
 
 # When a course starts, by the school's wall clock: [from, until).
 TIMES_OF_DAY = {
-    "morning": ("Morning (starts before 12:00)", time(0, 0), time(12, 0)),
-    "afternoon": ("Afternoon (12:00–16:59)", time(12, 0), time(17, 0)),
-    "evening": ("Evening (17:00 or later)", time(17, 0), None),
+    "morning": ("Morning (before 12:00)", time(0, 0), time(12, 0)),
+    "afternoon": ("Afternoon (12:00–17:00)", time(12, 0), time(17, 0)),
+    "evening": ("Evening (from 17:00)", time(17, 0), None),
 }
 CREDITS_OR_MORE = 5  # the last credits choice: this many or more
 

@@ -125,8 +125,9 @@ def planning_conditions(chosen: CourseFilter, *, now: datetime, program: str | N
     """WHERE conditions of the catalog's own filters: a free seat, meeting days, the time of
     day a course starts, its credits."""
     conditions = []
-    if chosen.open_seats:
+    if chosen.open_seats:  # a seat that can still be taken: not in a term already closed
         conditions.append(has_free_seat(now=now, program=program))
+        conditions.append(Term.enrollment_closes >= now)
     if chosen.days:
         conditions.append(Course.days != "")
         conditions.extend(~Course.days.contains(d) for d in DAY_LETTERS if d not in chosen.days)
