@@ -54,7 +54,7 @@ def test_seats_and_waitlist(client, make_course, make_student):
     assert "30 of 30 left" in page
     assert "1 of 5 left" in page
     assert "Full · waitlist 2 on waitlist" in page
-    assert "Full Waitlist empty" in page
+    assert "Full (no waitlist)" in page and "Waitlist empty" not in page
     assert roomy.id  # linked like the others
 
 
@@ -200,5 +200,8 @@ def test_seat_badges_use_the_rules_seat_count(app, make_course):
     assert (over.state, over.label) == ("waitlist", "Full · waitlist")
     full = Availability(course, SeatCount(enrolled=2, waitlisted=1))
     assert (full.state, full.label, full.badge) == ("full", "Full", "danger")
+    course.waitlist_capacity = 0  # not "its waitlist is full too (0/0)"
+    no_waitlist = Availability(course, SeatCount(enrolled=2))
+    assert (no_waitlist.state, no_waitlist.label) == ("full", "Full (no waitlist)")
     few = Availability(course, SeatCount(enrolled=1))
     assert (few.state, few.label, few.capacity, few.enrolled) == ("few", "1 of 2 left", 2, 1)

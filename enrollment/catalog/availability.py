@@ -60,7 +60,7 @@ class Availability:
     @property
     def label(self) -> str:
         if self.state == "full":
-            return "Full"
+            return "Full (no waitlist)" if self.course.waitlist_capacity == 0 else "Full"
         if self.state == "waitlist":
             return "Full · waitlist"
         return f"{self.seats_left} of {self.capacity} left"
