@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app enrollment
 
-.PHONY: run test lint install clean bench
+.PHONY: run worker test lint install clean bench
 
 $(STAMP): setup.cfg pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ run: $(STAMP) instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
+
+# Beside `make run`, in a second terminal: the job queue (mail, offer expiry, reserved seats),
+# in instance/jobs.sqlite3 unless REDIS_URL is set.
+worker: $(STAMP) instance/config.py
+	$(FLASK) worker
 
 # The whole suite on SQLite, then again on PostgreSQL (a throwaway database; skipped with the
 # reason when the server is unreachable, required under CI=true).

@@ -67,6 +67,7 @@ def _check_database(engine) -> None:
 def _register_parts(app: Flask) -> None:
     from . import (
         admin,
+        api,
         auth,
         catalog,
         cli,
@@ -87,6 +88,7 @@ def _register_parts(app: Flask) -> None:
     schedule.init_app(app)
     reports.init_app(app)
     teach.init_app(app)
+    api.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
     shell.init_app(app)

@@ -40,10 +40,27 @@ DEFAULTS = {
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute;20 per hour",
     "LOGIN_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",
     "REGISTER_LIMIT_PER_ADDRESS": "10 per minute;50 per hour",
+    # Logins and registrations (each a password hash) accepted per second from everyone
+    # together: per worker process, or shared by all of them through REDIS_URL.
+    "PASSWORD_HASH_LIMIT": "8 per second",
+    # Requests to the JSON API per token (per Authorization header): past it 429.
+    "API_RATE_LIMIT": "600 per minute",
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host/-Port/-Prefix
     # (Werkzeug's ProxyFix trusts that many hops); 0 when clients reach the app directly, so
     # that a client cannot claim HTTPS or another address with a header of its own.
     "TRUSTED_PROXIES": 0,
+    # The site's address as students reach it: the links in mail point there.
+    "SITE_URL": "http://127.0.0.1:5000",
+    # Outgoing mail (SMTP). With no MAIL_SERVER nothing is sent: messages wait in the outbox.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,  # STARTTLS after connecting
+    "MAIL_USE_SSL": False,  # TLS from the first byte (usually port 465)
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "Enrollment <enrollment@localhost>",
+    # Webhook endpoints on loopback, private or link-local addresses (development, tests).
+    "WEBHOOKS_ALLOW_PRIVATE": False,
 }
 
 # Every configuration name is read plain and with the FLASK_ prefix; the prefixed one wins
@@ -118,6 +135,41 @@ def _fixed_now(value):
                           "2027-01-10T09:00:00-05:00.") from None
 
 
+def _site_url(value) -> str:
+    """SITE_URL: an absolute http(s) address, kept without a trailing slash."""
+    from urllib.parse import urlsplit
+
+    text = str(value or "").strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise ConfigError(f"SITE_URL {value!r} is not the site's address: use e.g. "
+                          "https://enroll.example.edu.")
+    return text
+
+
+def _mail_settings(config) -> None:
+    """MAIL_*: a port, two booleans that exclude each other, and a sender address."""
+    from email.utils import parseaddr
+
+    config["MAIL_SERVER"] = str(config.get("MAIL_SERVER") or "").strip() or None
+    # Text even when FLASK_-prefixed (`from_prefixed_env` reads "12345" as a number).
+    for name in ("MAIL_USERNAME", "MAIL_PASSWORD"):
+        value = config.get(name)
+        config[name] = None if value is None or value == "" else str(value)
+    config["MAIL_PORT"] = _whole_number("MAIL_PORT", config.get("MAIL_PORT"), 1, 65535)
+    config["MAIL_USE_TLS"] = _truthy(config.get("MAIL_USE_TLS"))
+    config["MAIL_USE_SSL"] = _truthy(config.get("MAIL_USE_SSL"))
+    if config["MAIL_USE_TLS"] and config["MAIL_USE_SSL"]:
+        raise ConfigError("MAIL_USE_TLS and MAIL_USE_SSL are both on: use one (SSL for a "
+                          "server that speaks TLS at once, usually port 465; TLS for "
+                          "STARTTLS, usually port 587).")
+    sender = str(config.get("MAIL_DEFAULT_SENDER") or "").strip()
+    if "@" not in parseaddr(sender)[1]:
+        raise ConfigError(f"MAIL_DEFAULT_SENDER {sender!r} is not a mail address: use e.g. "
+                          "'Registrar <registrar@example.edu>'.")
+    config["MAIL_DEFAULT_SENDER"] = sender
+
+
 def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
@@ -130,6 +182,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 
     app.config["SQLALCHEMY_ECHO"] = _truthy(app.config.get("SQLALCHEMY_ECHO"))
     app.config["CHECK_DATABASE"] = _truthy(app.config.get("CHECK_DATABASE"))
+    app.config["WEBHOOKS_ALLOW_PRIVATE"] = _truthy(app.config.get("WEBHOOKS_ALLOW_PRIVATE"))
     app.config["FIXED_NOW"] = _fixed_now(app.config.get("FIXED_NOW"))
     app.config["CATALOG_PAGE_SIZE"] = _whole_number(
         "CATALOG_PAGE_SIZE", app.config.get("CATALOG_PAGE_SIZE"), 1, 1000)
@@ -139,6 +192,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         raise ConfigError("SQLALCHEMY_ENGINE_OPTIONS must be a JSON object, e.g. "
                           '{"pool_size": 10}.')
     app.config["TRUSTED_PROXIES"] = _proxy_count(app.config.get("TRUSTED_PROXIES"))
+    app.config["SITE_URL"] = _site_url(app.config.get("SITE_URL"))
+    _mail_settings(app.config)
     app.config["WRITE_WAIT_SECONDS"] = _seconds("WRITE_WAIT_SECONDS",
                                                 app.config.get("WRITE_WAIT_SECONDS"))
     # Statement parameters carry password hashes and session tokens: never in a log line or

@@ -1,4 +1,5 @@
-"""Friendly error pages in the site's layout; JSON for clients that ask for it."""
+"""Friendly error pages in the site's layout; JSON for clients that ask for it, and the API's
+error shape (api/errors.py) for every path under /api/v1."""
 import time
 
 from flask import Flask, current_app, jsonify, render_template, request
@@ -7,7 +8,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .auth.throttle import limiter
+from .api import errors as api_errors
+from .auth.throttle import BUSY_SIGNING_IN, limiter
 from .database import is_busy
 from .extensions import db
 
@@ -30,6 +32,8 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, message: str | None = None):
+    if api_errors.is_api_request():
+        return api_errors.json_error(status, message or api_errors.MESSAGES.get(status))
     message = message or MESSAGES.get(status, "Error")
     if wants_json():
         return jsonify(error=message, status=status), status
@@ -49,6 +53,8 @@ def unavailable(exc: DBAPIError):
     except DBAPIError:
         pass  # the connection is gone; the session is discarded at the end of the request
     headers = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
+    if api_errors.is_api_request():
+        return api_errors.json_error(503, MESSAGES[503], headers=headers)
     if wants_json():
         return jsonify(error=MESSAGES[503], status=503), 503, headers
     # Straight from Jinja: render_template runs the context processors, and Flask-Login's
@@ -69,6 +75,8 @@ def busy(exc: DBAPIError):
                                request.path)
     db.session.rollback()
     headers = {"Retry-After": str(RETRY_AFTER_BUSY)}
+    if api_errors.is_api_request():
+        return api_errors.json_error(503, MESSAGES["busy"], code="busy", headers=headers)
     if wants_json():
         return jsonify(error=MESSAGES["busy"], status=503), 503, headers
     page = current_app.jinja_env.get_template("errors/unavailable.html").render(
@@ -106,8 +114,17 @@ def init_app(app: Flask) -> None:
     def _throttled(exc: RateLimitExceeded):
         limit = limiter.current_limit
         wait = max(int(limit.reset_at - time.time()), 1) if limit else 60
-        return error_response(429, f"Too many failed attempts from this account or address. "
-                                   f"Try again in {_duration(wait)}.")
+        if api_errors.is_api_request():
+            message = f"Too many requests with this token. Try again in {_duration(wait)}."
+        elif exc.description == BUSY_SIGNING_IN:  # the shared hashing budget, not this user
+            message = f"{BUSY_SIGNING_IN} Try again in {_duration(wait)}."
+        else:
+            message = (f"Too many failed attempts from this account or address. "
+                       f"Try again in {_duration(wait)}.")
+        body, status = error_response(429, message)
+        # Flask-Limiter sets Retry-After from this header and its window, truncating to whole
+        # seconds: one more keeps it at least `wait` (never 0, which means "now").
+        return body, status, {"Retry-After": str(wait + 1)}
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, date, datetime, time
 
 from email_validator import EmailNotValidError, validate_email
-from wtforms import BooleanField, Field, IntegerField, StringField
+from wtforms import BooleanField, Field, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
@@ -296,3 +296,23 @@ class FlagField(BooleanField):
             self.data = False
             raise ValueError(f"{valuelist[0]!r} is not true or false (use true/false, yes/no "
                              "or 1/0)")
+
+
+class WordChoiceField(SelectField):
+    """One word of a fixed set (a select in the admin; any case in a CSV cell, empty: the
+    default). Anything else is an error that lists the words."""
+
+    def __init__(self, label=None, *, words: tuple[str, ...], default: str, **kwargs):
+        super().__init__(label, choices=[(w, w) for w in words], default=default, **kwargs)
+        self.words = words
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = (strip(valuelist[0]) or "").lower() if isinstance(valuelist[0], str) else \
+            str(valuelist[0]).lower()
+        self.data = text or self.default
+
+    def pre_validate(self, form):
+        if self.data not in self.words:
+            raise ValidationError(f"{self.data!r} is not one of {', '.join(self.words)}")

@@ -3,14 +3,16 @@ pages (templates/_header.html) —, the links from one part to another (a course
 roster in the admin), and the site's icon at /favicon.ico.
 
 Which links a viewer gets is decided here, once, rather than in each layout: the catalog for
-everyone, "My schedule" for students, "Teaching" for instructors and staff, "Admin" and
-"Reports" for staff.
+everyone, "My schedule" and "My messages" for students, "Teaching" for instructors and staff,
+"Admin" and "Reports" for staff.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from functools import cache
 
-from flask import Flask, current_app, request, send_from_directory, url_for
+from flask import Flask, Response, current_app, request, url_for
 from flask_login import current_user
 
 
@@ -33,7 +35,9 @@ def header_links() -> list[NavLink]:
     if not user.is_authenticated:
         return links
     if user.student is not None and not _is_instructor(user):
-        links.append(NavLink("My schedule", url_for("schedule.schedule"), "/me"))
+        links.append(NavLink("My schedule", url_for("schedule.schedule"), "/me/schedule"))
+        links.append(NavLink("My messages", url_for("schedule.notifications"),
+                             "/me/notifications"))
     # The teaching pages exist only where their blueprint is registered.
     if (user.is_staff or _is_instructor(user)) and "teach" in current_app.blueprints:
         links.append(NavLink("Teaching", url_for("teach.index"), "/teach"))
@@ -62,9 +66,20 @@ def admin_roster_url(course_id: int) -> str:
     return url_for(endpoint, id=course_id)
 
 
+@cache
+def _favicon_bytes(static_folder: str) -> bytes:
+    with open(os.path.join(static_folder, "favicon.ico"), "rb") as icon:
+        return icon.read()
+
+
 def favicon():
-    return send_from_directory(current_app.static_folder, "favicon.ico",
-                               mimetype="image/vnd.microsoft.icon")
+    """The icon from memory: browsers fetch it on every first visit and often hang up before
+    the end, which would leave a file open per request."""
+    response = Response(_favicon_bytes(current_app.static_folder),
+                        mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
 
 
 def init_app(app: Flask) -> None:

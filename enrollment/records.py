@@ -22,10 +22,12 @@ from .fields import (
     MomentField,
     TextField,
     WholeNumberField,
+    WordChoiceField,
     strip_text,
     upper,
 )
-from .models import normalize_email
+from .models import OFFER_HOURS_MAX, WaitlistMode, normalize_email
+from .models.catalog import OFFER_HOURS_DEFAULT
 
 CLASS_WEEKS = 15  # classes run this long when a term gives no dates for them
 DEFAULT_MAX_CREDITS = 18
@@ -65,6 +67,15 @@ class TermFields(Form):
                              description="YYYY-MM-DD; empty: the day after enrollment closes")
     classes_end = DayField("Last day of classes",
                            description=f"YYYY-MM-DD; empty: {CLASS_WEEKS} weeks of classes")
+    waitlist_mode = WordChoiceField(
+        "Waitlist mode", words=tuple(m.value for m in WaitlistMode),
+        default=WaitlistMode.AUTO.value,
+        description="auto: a freed seat goes to the first eligible waitlisted student at "
+                    "once; offer: it is held for them until they accept or decline, or the "
+                    "offer expires.")
+    offer_hours = WholeNumberField("Offer hours", minimum=1, maximum=OFFER_HOURS_MAX,
+                                   default=OFFER_HOURS_DEFAULT,
+                                   description="How long an offered seat is held (offer mode).")
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

@@ -40,8 +40,8 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 # What a cache may keep: the assets, which are public, and the catalog as an anonymous visitor
 # sees it. Everything else is somebody's (the schedule and its .ics, /admin, /reports, /auth)
-# or, for a logged-in user, shows who they are.
-ASSET_ENDPOINTS = frozenset({"static", "admin.static", "favicon"})
+# or, for a logged-in user, shows who they are. The API reference's Swagger UI files are assets.
+ASSET_ENDPOINTS = frozenset({"static", "admin.static", "favicon", "api_docs.asset"})
 PUBLIC_PAGES = frozenset({"catalog.index", "catalog.course"})
 
 

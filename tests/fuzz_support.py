@@ -220,7 +220,7 @@ def match(adapter, path: str, method: str):
         return None
 
 
-def crawl(app, fetch, start: list[str], *, limit: int = 250) -> Seeds:
+def crawl(app, fetch, start: list[str], *, limit: int = 500) -> Seeds:
     """Breadth-first over the site's own links from `start`; `fetch(url) -> (status, mimetype,
     text)` requests a URL as the user who would see it."""
     adapter = app.url_map.bind("localhost")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from enrollment.extensions import db
-from enrollment.models import Course, Role
+from enrollment.models import Course, Role, WebhookDelivery, WebhookEndpoint
+from enrollment.services.webhooks import new_secret
 from tests.admin_support import staff_client_fixture, staff_fixture  # noqa: F401
 from tests.factories import make_user
 
 MODEL_VIEWS = ["course", "student", "enrollment", "term", "department", "user", "audit",
-               "reservation"]
+               "reservation", "outbox", "webhook", "webhook_delivery"]
 
 
 def _urls(ids):
@@ -25,13 +26,17 @@ def _urls(ids):
              f"/admin/course/roster/add/?id={ids['course']}&student={ids['student']}",
              "/admin/course/ajax/lookup/?name=prerequisites&query=a",
              "/admin/student/ajax/lookup/?name=courses&query=a",
-             "/admin/enrollment/ajax/lookup/?name=courses&query=a"]
+             "/admin/enrollment/ajax/lookup/?name=courses&query=a",
+             "/admin/webhook/new/", f"/admin/webhook/edit/?id={ids['webhook']}",
+             f"/admin/webhook/rotate/?id={ids['webhook']}",
+             f"/admin/webhook_delivery/details/?id={ids['webhook_delivery']}"]
     posts = [f"/admin/{view}/action/" for view in MODEL_VIEWS]
     posts += [f"/admin/{view}/delete/" for view in MODEL_VIEWS]
     posts += ["/admin/student/bulk/enroll/", "/admin/enrollment/bulk/drop/",
               "/admin/enrollment/bulk/promote/", "/admin/enrollment/bulk/move/",
               "/admin/enrollment/bulk/complete/", "/admin/import/preview", "/admin/import/apply",
-              f"/admin/course/edit/?id={ids['course']}", "/admin/course/new/"]
+              f"/admin/course/edit/?id={ids['course']}", "/admin/course/new/",
+              "/admin/webhook/new/", f"/admin/webhook/rotate/?id={ids['webhook']}"]
     posts += [f"/admin/course/roster/{op}/?id={ids['course']}&student={ids['student']}"
               for op in ("add", "drop", "promote", "move", "complete")]
     return gets, posts
@@ -45,9 +50,13 @@ NAME, EMAIL = "Someone Else", "someone.else@example.edu"
 def ids(make_course, make_student, staff):
     course = make_course()
     student = make_student(name=NAME, email=EMAIL)
+    endpoint = WebhookEndpoint(url="https://hooks.example.com/in", secret=new_secret())
+    delivery = WebhookDelivery(endpoint=endpoint, event_type="enrollment.created",
+                               body=f'{{"student_number": "{student.student_number}"}}')
+    db.session.add_all([endpoint, delivery])
     db.session.commit()
     return {"course": course.id, "student": student.id, "term": course.term_id,
-            "user": student.user_id}
+            "user": student.user_id, "webhook": endpoint.id, "webhook_delivery": delivery.id}
 
 
 def _shows_no_student(response) -> bool:

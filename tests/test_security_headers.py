@@ -26,7 +26,8 @@ HEADERS = {
 }
 # All a cache may keep: the assets (the site's icon among them), and the catalog as an
 # anonymous visitor sees it.
-CACHEABLE = ({(asset, role) for asset in ("static", "admin.static", "favicon") for role in ROLES}
+CACHEABLE = ({(asset, role) for asset in ("static", "admin.static", "favicon", "api_docs.asset")
+              for role in ROLES}
              | {("catalog.index", "anonymous"), ("catalog.course", "anonymous")})
 
 
@@ -56,8 +57,9 @@ def _url(app, rule, school) -> str:
               "op": {"student.bulk_view": "enroll", "enrollment.bulk_view": "drop",
                      "hold.bulk_view": "clear", "course.roster_action_view": "drop"}.get(
                   rule.endpoint),
-              "filename": {"static": "site.css", "admin.static": "admin/js/helpers.js"}.get(
-                  rule.endpoint)}
+              "filename": {"static": "site.css", "admin.static": "admin/js/helpers.js",
+                           "api_docs.asset": "swagger-ui.css"}.get(rule.endpoint),
+              "student_number": "me"}
     missing = [a for a in rule.arguments if values.get(a) is None]
     assert not missing, f"{rule.rule}: no test value for {missing}"
     return app.url_map.bind("localhost").build(rule.endpoint,

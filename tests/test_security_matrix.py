@@ -39,10 +39,17 @@ MATRIX = [
     ("GET", f"/courses/{10**30}", (404, 404, 404, 404, 404)),
     ("POST", "/courses/{course}/enroll", (303, 303, 303, 403, 403)),
     ("POST", "/courses/{course}/drop", (303, 303, 303, 403, 403)),
+    ("POST", "/courses/{course}/accept", (303, 303, 303, 403, 403)),
+    ("POST", "/courses/{course}/decline", (303, 303, 303, 403, 403)),
+    ("GET", "/courses/{course}/decline", (303, 303, 303, 403, 403)),
+    ("POST", "/courses/999999/accept", (303, 404, 404, 403, 403)),
     ("POST", "/courses/999999/enroll", (303, 404, 404, 403, 403)),
     ("GET", "/courses/{course}/enroll", (405, 405, 405, 405, 405)),
     ("GET", "/me/schedule", (302, 200, 200, 403, 403)),
     ("GET", "/me/schedule.ics", (302, 200, 200, 403, 403)),
+    ("GET", "/me/notifications", (302, 200, 200, 403, 403)),
+    ("GET", "/me/notifications?page=99999999999999999999", (302, 200, 200, 403, 403)),
+    ("POST", "/me/notifications", (302, 303, 303, 403, 403)),
     ("GET", "/teach/", (302, 403, 403, 200, 200)),
     ("GET", "/teach/courses/{taught}", (302, 403, 403, 200, 200)),
     ("GET", "/teach/courses/{course}", (302, 403, 403, 200, 403)),
@@ -55,6 +62,14 @@ MATRIX = [
     ("GET", "/reports/courses/{course}/roster.csv", (302, 403, 403, 200, 403)),
     ("GET", "/reports/enrollment", (302, 403, 403, 200, 403)),
     ("GET", "/admin/", (302, 403, 403, 200, 403)),
+    # The API answers a session (or none) with 401: only a bearer token authorizes it.
+    ("GET", "/api/v1/terms", (401, 401, 401, 401, 401)),
+    ("GET", "/api/v1/courses/{course}/roster", (401, 401, 401, 401, 401)),
+    ("GET", "/api/v1/students/me/schedule", (401, 401, 401, 401, 401)),
+    ("POST", "/api/v1/courses/{course}/enrollments", (401, 401, 401, 401, 401)),
+    ("DELETE", "/api/v1/courses/{course}/enrollments/me", (401, 401, 401, 401, 401)),
+    ("GET", "/api/v1/openapi.json", (200, 200, 200, 200, 200)),
+    ("GET", "/api/docs", (200, 200, 200, 200, 200)),
     ("GET", "/auth/login", (200, 302, 302, 302, 302)),
     ("GET", "/auth/register", (200, 302, 302, 302, 302)),
     ("POST", "/auth/logout", (303, 303, 303, 303, 303)),
@@ -90,7 +105,7 @@ def test_access_matrix(role, client, login, world):
         if response.status_code != want:
             wrong.append(f"{method} {url}: {response.status_code}, expected {want}")
         elif want in (302, 303) and role == "anonymous" and (
-                "/me/" in url or url.endswith(("/enroll", "/drop"))):
+                "/me/" in url or url.endswith(("/enroll", "/drop", "/accept", "/decline"))):
             assert response.headers["Location"].startswith("/auth/login?next=")
     assert wrong == []
 
@@ -218,7 +233,9 @@ def test_every_post_route_refuses_a_missing_or_foreign_csrf_token(app, client, l
                     "name": "New", "email": "n@example.edu", "password": PASSWORD,
                     "confirm": PASSWORD, "kind": "terms", "payload": "x", **extra}
             response = client.post(url, data=data)
-            assert response.status_code == 400, (url, extra.keys(), response.status_code)
+            # The API takes no cookie and no CSRF token: a session alone is 401 there.
+            expected = 401 if url.startswith("/api/") else 400
+            assert response.status_code == expected, (url, extra.keys(), response.status_code)
     assert _counts() == before
     # Still logged in: the logout without a token did nothing.
     assert client.get("/admin/").status_code == 200

@@ -49,14 +49,17 @@ def test_student_gets_the_schedule_and_nothing_of_staff(client, login, make_stud
     db.session.commit()
     login(student.user)
     html = client.get("/me/schedule").text
-    assert nav_links(html) == ["Courses", "My schedule*"]
+    assert nav_links(html) == ["Courses", "My schedule*", "My messages"]
     top = header(html)
     assert 'Signed in as <strong class="current-user">Ada Lovelace</strong>' in top
     assert "role-badge" not in top  # students are the default: no word for them
     # Log out is a POST with the CSRF token.
     assert re.search(r'<form method="post" action="/auth/logout" class="logout-form">\s*'
                      r'<input type="hidden" name="csrf_token" value="[^"]+">', top)
-    assert nav_links(client.get(f"/courses/{course.id}").text) == ["Courses*", "My schedule"]
+    assert nav_links(client.get(f"/courses/{course.id}").text) == ["Courses*", "My schedule",
+                                                                    "My messages"]
+    assert nav_links(client.get("/me/notifications").text) == ["Courses", "My schedule",
+                                                               "My messages*"]
 
 
 def test_staff_see_the_same_header_on_the_site_the_admin_and_the_reports(app, client, login,
@@ -99,7 +102,7 @@ def test_instructors_get_teaching_only(app, client, login, course):
 
 
 def test_favicon_is_served_and_linked_from_every_page(app, client, course):
-    with client.get("/favicon.ico") as response:  # a file is sent from an open file
+    with client.get("/favicon.ico") as response:
         assert response.status_code == 200
         assert response.mimetype == "image/vnd.microsoft.icon"
         assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file's header

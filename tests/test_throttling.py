@@ -15,7 +15,8 @@ from tests.factories import NOW, PASSWORD
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 LIMITS = {"RATELIMIT_ENABLED": True, "LOGIN_LIMIT_PER_ACCOUNT": "3 per minute",
-          "LOGIN_LIMIT_PER_ADDRESS": "6 per minute", "REGISTER_LIMIT_PER_ADDRESS": "2 per minute"}
+          "LOGIN_LIMIT_PER_ADDRESS": "6 per minute", "REGISTER_LIMIT_PER_ADDRESS": "2 per minute",
+          "PASSWORD_HASH_LIMIT": "1000 per second"}  # the storm budget: tests/test_login_storm.py
 pytestmark = pytest.mark.config(**LIMITS)
 
 

@@ -28,25 +28,32 @@ def init_app(app: Flask) -> None:
 def register_views(admin: Admin) -> None:
     """Add every admin view; the URLs are /admin/<endpoint>/."""
     from ..models import (
+        ApiToken,
         Course,
         Department,
         Enrollment,
         EnrollmentEvent,
         Hold,
+        Notification,
         Reservation,
         Student,
         Term,
         User,
+        WebhookDelivery,
+        WebhookEndpoint,
     )
+    from .api_tokens import ApiTokenView
     from .audit import AuditView
     from .catalog_views import DepartmentView, TermView
     from .courses import CourseView
     from .enrollments import EnrollmentView
     from .holds import HoldView
     from .imports import ImportView
+    from .outbox import OutboxView
     from .reservations import ReservationView
     from .students import StudentView
     from .users import UserView
+    from .webhooks import WebhookDeliveryView, WebhookEndpointView
 
     admin.add_view(CourseView(Course, name="Courses", endpoint="course"))
     admin.add_view(StudentView(Student, name="Students", endpoint="student"))
@@ -61,5 +68,13 @@ def register_views(admin: Admin) -> None:
     admin.add_view(ImportView(name="Import CSV", endpoint="imports", url="/admin/import",
                               category="Tools"))
     admin.add_view(UserView(User, name="Users", endpoint="user", category="Tools"))
+    admin.add_view(OutboxView(Notification, name="Mail outbox", endpoint="outbox",
+                              category="Tools"))
+    admin.add_view(ApiTokenView(ApiToken, name="API tokens", endpoint="api_token",
+                                category="Tools"))
+    admin.add_view(WebhookEndpointView(WebhookEndpoint, name="Endpoints", endpoint="webhook",
+                                       category="Webhooks"))
+    admin.add_view(WebhookDeliveryView(WebhookDelivery, name="Delivery log",
+                                       endpoint="webhook_delivery", category="Webhooks"))
     # Reports, Teaching and the catalog are in the header every page shares
     # (templates/_header.html), not in this menu.

@@ -16,7 +16,7 @@ def _courses_in(column, model_id) -> int:
 
 class TermView(RecordFormMixin, StaffModelView):
     column_list = ["code", "name", "enrollment_opens", "enrollment_closes", "drop_deadline",
-                   "classes_start", "classes_end"]
+                   "classes_start", "classes_end", "waitlist_mode", "offer_hours"]
     column_default_sort = [("enrollment_opens", True)]
     column_searchable_list = ["code", "name"]
     form = record_form(TermFields)

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Course, Enrollment, Role, User, parse_id
 from ..models.catalog import instructor_name
 from ..records import CourseFields
+from ..services import course_changes
 from .base import StaffModelView
 from .loaders import CourseLoader
 from .records import RecordFormMixin
@@ -114,6 +115,8 @@ class CourseView(RosterEditorMixin, RosterFormMixin, RecordFormMixin, StaffModel
     def populate_plain(self, form, model, is_created):
         # A capacity change promotes from the waitlist: `after_plain` runs it by the rules.
         skip = () if is_created else ("capacity", "waitlist_capacity")
+        # What its students knew (time, room): `after_plain` tells them what changed.
+        model.schedule_before = None if is_created else course_changes.snapshot(model)
         super().populate_plain(form, model, is_created, skip=skip)
 
     def after_plain(self, form, model, is_created, context):
@@ -122,6 +125,8 @@ class CourseView(RosterEditorMixin, RosterFormMixin, RecordFormMixin, StaffModel
             raise RosterRefused("prerequisites", "A course cannot be its own prerequisite.")
         if is_created:
             return
+        course_changes.record_change(model, model.schedule_before, actor=context["actor"],
+                                     now=context["now"])
         capacity, waitlist = form.capacity.data, form.waitlist_capacity.data
         if (capacity, waitlist) != (model.capacity, model.waitlist_capacity):
             try:

@@ -63,7 +63,7 @@ def _with_overrides(refusals: list[Refusal], extra=()) -> frozenset[Override]:
 
 
 def _full_note(course: Course, seats) -> Refusal:
-    return Refusal("course_full", f"{course.code} has no free seat ({seats.enrolled} of "
+    return Refusal("course_full", f"{course.code} has no free seat ({seats.taken} of "
                                   f"{course.capacity} taken).", Override.CAPACITY)
 
 
@@ -79,7 +79,7 @@ def plan_add(ctx: Context) -> Plan:
         summary = f"The rules refuse adding {who(student)} to {course.code} now:"
     elif room:
         summary = (f"{who(student)} will be enrolled in {course.code} (seat "
-                   f"{seats.enrolled + 1} of {course.capacity}).")
+                   f"{seats.taken + 1} of {course.capacity}).")
     else:
         summary = (f"{course.code} is full: {who(student)} will join the waitlist at position "
                    f"{seats.waitlisted + 1}, unless you override capacity to enroll them now.")
@@ -88,7 +88,8 @@ def plan_add(ctx: Context) -> Plan:
 
 def plan_drop(ctx: Context) -> Plan:
     link, course, student = ctx.link, ctx.course, ctx.student
-    late = deadline_refusal(course, ctx.now) if link.status != Status.COMPLETED else None
+    late = (deadline_refusal(course, ctx.now)
+            if link.status in (Status.ENROLLED, Status.WAITLISTED) else None)
     refusals = [late] if late is not None else []
     if link.status == Status.ENROLLED:
         waiting = seat_count(course.id, now=ctx.now).waitlisted
@@ -97,6 +98,9 @@ def plan_drop(ctx: Context) -> Plan:
         summary = f"{who(student)} will be dropped from {course.code}.{then}"
     elif link.status == Status.WAITLISTED:
         summary = f"{who(student)} will leave the waitlist of {course.code}."
+    elif link.status == Status.OFFERED:
+        summary = (f"The seat offered to {who(student)} in {course.code} will be withdrawn and "
+                   "offered to the next eligible student of the waitlist.")
     else:
         summary = (f"The completed record of {who(student)} in {course.code} (grade "
                    f"{link.grade or 'none'}) will be removed.")
@@ -159,11 +163,15 @@ def run_drop(ctx: Context, form, override: frozenset[Override]) -> str:
                           reason=form.reason.data or "", by_staff=True, override=override)
     what = {Status.ENROLLED: f"was dropped from {ctx.course.code}",
             Status.WAITLISTED: f"left the waitlist of {ctx.course.code}",
+            Status.OFFERED: f"no longer has a seat offered in {ctx.course.code}",
             Status.COMPLETED: f"no longer has a completed record in {ctx.course.code}"}
     text = f"{who(ctx.student)} {what[result.previous_status]}."
     if result.promoted:
         names = ", ".join(who(link.student) for link in result.promoted)
         text += f" Promoted from the waitlist: {names}."
+    if result.offered:
+        names = ", ".join(who(link.student) for link in result.offered)
+        text += f" The seat is offered to: {names}."
     return text
 
 

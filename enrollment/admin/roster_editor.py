@@ -47,7 +47,8 @@ def roster_links(course_id: int) -> list[Enrollment]:
 
 
 def roster_groups(links: list[Enrollment]) -> dict[str, list[tuple[int | None, Enrollment]]]:
-    """Enrolled by name, the waitlist in order (with positions), completed by name."""
+    """Enrolled by name, the seats offered (soonest expiry first), the waitlist in order
+    (with positions), completed by name."""
     def by_name(link):
         return (link.student.name.casefold(), link.student.student_number)
 
@@ -55,7 +56,10 @@ def roster_groups(links: list[Enrollment]) -> dict[str, list[tuple[int | None, E
     waiting = sorted((li for li in links if li.status == Status.WAITLISTED),
                      key=lambda li: li.waitlist_seq or 0)
     done = sorted((li for li in links if li.status == Status.COMPLETED), key=by_name)
+    offered = sorted((li for li in links if li.status == Status.OFFERED),
+                     key=lambda li: (li.offer_expires_at, *by_name(li)))
     return {"enrolled": [(None, li) for li in enrolled],
+            "offered": [(None, li) for li in offered],
             "waitlisted": list(enumerate(waiting, start=1)),
             "completed": [(None, li) for li in done]}
 

@@ -30,17 +30,40 @@ def _setting(name: str):
     return lambda: current_app.config[name]
 
 
+# Under a login storm the password hashes (scrypt: ~100 ms of a core each) are the work that
+# piles up. Every login and registration POST takes one from a budget shared by everyone
+# (`PASSWORD_HASH_LIMIT`, in Redis across workers and machines when `REDIS_URL` is set, else
+# per worker process); past it the request is answered at once, before any hashing, with 429,
+# `Retry-After` and a page that says when to come back, so the queue drains at the speed of
+# those answers instead of growing past what answers in time.
+BUSY_SIGNING_IN = ("Many people are signing in at this moment, so your password was not "
+                   "checked yet. Nothing is wrong with your account.")
+
+
+def _everyone() -> str:
+    return "password-hashing"
+
+
+def _limit_hashing(view):
+    """One budget shared by the login and registration routes."""
+    return limiter.shared_limit(_setting("PASSWORD_HASH_LIMIT"), scope="password-hashing",
+                                methods=["POST"], key_func=_everyone,
+                                error_message=BUSY_SIGNING_IN)(view)
+
+
 def limit_logins(view):
-    """Per address and per account, failures only."""
+    """Per address and per account, failures only; and the shared hashing budget."""
     view = limiter.limit(_setting("LOGIN_LIMIT_PER_ADDRESS"), methods=["POST"],
                          deduct_when=_failed)(view)
-    return limiter.limit(_setting("LOGIN_LIMIT_PER_ACCOUNT"), methods=["POST"],
+    view = limiter.limit(_setting("LOGIN_LIMIT_PER_ACCOUNT"), methods=["POST"],
                          key_func=_account, deduct_when=_failed)(view)
+    return _limit_hashing(view)
 
 
 def limit_registrations(view):
-    return limiter.limit(_setting("REGISTER_LIMIT_PER_ADDRESS"), methods=["POST"],
+    view = limiter.limit(_setting("REGISTER_LIMIT_PER_ADDRESS"), methods=["POST"],
                          deduct_when=_failed)(view)
+    return _limit_hashing(view)
 
 
 def init_app(app: Flask) -> None:

@@ -30,6 +30,11 @@ class Availability:
         return self.count.enrolled
 
     @property
+    def offered(self) -> int:
+        """Seats held for waitlisted students (offer mode): taken, like enrolled ones."""
+        return self.count.offered
+
+    @property
     def waitlisted(self) -> int:
         return self.count.waitlisted
 

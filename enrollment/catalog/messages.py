@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import services
+from ..clock import wall_clock
 from ..models import Status
 
 
@@ -20,14 +21,26 @@ def already_message(label: str, status: Status, position: int | None) -> str:
     return f"You are already enrolled in {label}."
 
 
-def drop_message(label: str, previous: Status, promoted: int) -> str:
+def drop_message(label: str, previous: Status, promoted: int, offered: int = 0) -> str:
     """What an accepted drop did, and whether the seat went to someone on the waitlist."""
     if previous == Status.WAITLISTED:
         return f"You left the waitlist for {label}."
-    message = f"You dropped {label}."
+    if previous == Status.OFFERED:
+        message = f"You declined the seat offered in {label}."
+    else:
+        message = f"You dropped {label}."
     if promoted:
         message += " Your seat went to the next student on the waitlist."
+    elif offered:
+        message += " The seat is offered to the next student on the waitlist."
     return message
+
+
+def expired_message(label: str, outcome: services.OfferOutcome) -> str:
+    """An accept or decline that came after the offer ran out."""
+    return (f"Your offer of a seat in {label} expired at "
+            f"{wall_clock(outcome.expired_at)}; the seat went to the next student on the "
+            "waitlist. You may join the waitlist again, at the end of the line.")
 
 
 def refusal_message(verb: str, label: str, exc: services.EnrollmentRefused) -> str:

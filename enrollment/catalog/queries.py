@@ -17,6 +17,7 @@ from .. import clock, services
 from ..extensions import db
 from ..models import (
     DAY_LETTERS,
+    SEAT_STATUSES,
     Course,
     Department,
     Enrollment,
@@ -103,12 +104,13 @@ def has_free_seat(*, now: datetime, program: str | None):
     anyone), as `SeatCount.free_seats` counts it: capacity less the enrolled and the unused
     seats reserved for other programs until a time still ahead."""
     enrolled = (select(func.count()).select_from(Enrollment)
-                .where(Enrollment.course_id == Course.id, Enrollment.status == Status.ENROLLED)
+                .where(Enrollment.course_id == Course.id,
+                       Enrollment.status.in_(SEAT_STATUSES))  # offered seats are taken too
                 .scalar_subquery())
     members = (select(func.count()).select_from(Enrollment)
                .join(Student, Student.id == Enrollment.student_id)
                .where(Enrollment.course_id == Reservation.course_id,
-                      Enrollment.status == Status.ENROLLED,
+                      Enrollment.status.in_(SEAT_STATUSES),
                       _program_sql(Student.program) == _program_sql(Reservation.program))
                .scalar_subquery())
     others = [Reservation.course_id == Course.id, Reservation.released_at.is_(None),
@@ -147,16 +149,22 @@ def search_courses(chosen: CourseFilter, *, page: int, per_page: int,
     """One page of matching courses with their term and department (a count and a select).
 
     `now` and `program` (the viewer's) say which seats are free for `open_seats`."""
-    stmt = (
+    stmt = course_search(chosen, now=now or clock.now(), program=program)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def course_search(chosen: CourseFilter, *, now: datetime, program: str | None):
+    """The matching courses with their term and department, in catalog order: the statement
+    behind the catalog's pages and the API's `/courses`."""
+    return (
         select(Course)
         .join(Course.term)
         .join(Course.department)
         .options(contains_eager(Course.term), contains_eager(Course.department))
         .where(*course_conditions(chosen.q, chosen.term_id, chosen.department_id),
-               *planning_conditions(chosen, now=now or clock.now(), program=program))
+               *planning_conditions(chosen, now=now, program=program))
         .order_by(*Term.display_order(), Course.code, Course.id)
     )
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
 def availabilities(courses: list[Course], *, now: datetime, viewer: Student | None = None
@@ -174,6 +182,8 @@ class ViewerStatus:
     status: Status | None = None
     grade: str | None = None
     waitlist_position: int | None = None
+    offer_expires_at: datetime | None = None  # when the seat offered to the student goes on
+    offer_expired: bool = False  # the offer ran out (it is settled by the next change)
 
 
 def viewer_statuses(student: Student | None, courses: list[Course]) -> dict[int, ViewerStatus]:
@@ -182,13 +192,16 @@ def viewer_statuses(student: Student | None, courses: list[Course]) -> dict[int,
     if student is None or not courses:
         return {}
     links = list(db.session.execute(
-        select(Enrollment.course_id, Enrollment.status, Enrollment.grade)
+        select(Enrollment.course_id, Enrollment.status, Enrollment.grade,
+               Enrollment.offer_expires_at)
         .where(Enrollment.student_id == student.id,
                Enrollment.course_id.in_([c.id for c in courses]))))
-    waiting = [course_id for course_id, status, _ in links if status == Status.WAITLISTED]
+    waiting = [course_id for course_id, status, _, _ in links if status == Status.WAITLISTED]
     positions = services.waitlist_positions(waiting) if waiting else {}
-    return {course_id: ViewerStatus(status, grade, positions.get((student.id, course_id)))
-            for course_id, status, grade in links}
+    now = clock.now()
+    return {course_id: ViewerStatus(status, grade, positions.get((student.id, course_id)),
+                                    expires, expires is not None and expires <= now)
+            for course_id, status, grade, expires in links}
 
 
 def viewer_status(student: Student, course: Course) -> ViewerStatus:
@@ -197,7 +210,9 @@ def viewer_status(student: Student, course: Course) -> ViewerStatus:
     if link is None:
         return ViewerStatus()
     position = services.waitlist_position(link) if link.status == Status.WAITLISTED else None
-    return ViewerStatus(link.status, link.grade, position)
+    expires = link.offer_expires_at
+    return ViewerStatus(link.status, link.grade, position, expires,
+                        expires is not None and expires <= clock.now())
 
 
 def course_and_link(student_id: int, course_id: int) -> tuple[str, ViewerStatus] | None:

@@ -24,7 +24,13 @@ from ..models import MAX_ID, Status
 from ..services import appointments
 from . import queries
 from .forms import CatalogSearchForm, CourseActionForm, page_number
-from .messages import already_message, drop_message, enroll_message, refusal_message
+from .messages import (
+    already_message,
+    drop_message,
+    enroll_message,
+    expired_message,
+    refusal_message,
+)
 
 bp = Blueprint("catalog", __name__)
 # Ids beyond a 32-bit integer cannot exist (PostgreSQL would refuse the query): 404 by routing.
@@ -122,7 +128,8 @@ def _act(course_id: int, verb: str, change) -> Response:
     """Run one enrollment change for the logged-in student and flash what happened.
 
     `change(student, course, label)` runs inside the write transaction and returns the
-    success message; a refusal is flashed with every reason, and nothing changes.
+    success message (or a (message, category) pair); a refusal is flashed with every reason,
+    and nothing changes.
     """
     # The course is read once, locked, with its term, in the request's own transaction (the
     # one that loaded the user): nothing is read twice.
@@ -137,7 +144,7 @@ def _act(course_id: int, verb: str, change) -> Response:
     except LookupError:  # no such course (or deleted meanwhile)
         abort(404)
     else:
-        flash(message, "success")
+        flash(*(message if isinstance(message, tuple) else (message, "success")))
     return _back_to(course_id)
 
 
@@ -189,6 +196,51 @@ def drop(course_id: int):
 
     def change(student, course, label):
         result = services.drop(student, course, actor=current_user, now=clock.now())
-        return drop_message(label, result.previous_status, len(result.promoted))
+        return drop_message(label, result.previous_status, len(result.promoted),
+                            len(result.offered))
 
     return _act(course_id, "drop", change)
+
+
+@bp.post(f"/courses/{COURSE_ID}/accept")
+@locks_itself
+@course_action
+def accept(course_id: int):
+    """Accept the seat offered to the student: they are enrolled (or told why not: the offer
+    then stays until it expires)."""
+    def change(student, course, label):
+        outcome = services.accept_offer(student, course, actor=current_user, now=clock.now())
+        if outcome.expired:
+            return expired_message(label, outcome), "warning"
+        return f"You accepted the offered seat: you are enrolled in {label}."
+
+    return _act(course_id, "accept the seat in", change)
+
+
+def _confirm_decline(course_id: int):
+    """The confirmation step before a decline: what the student gives up, then the form."""
+    course = queries.course_or_404(course_id, *queries.COURSE_DETAILS)
+    viewer = queries.viewer_status(current_user.student, course)
+    if viewer.status != Status.OFFERED or viewer.offer_expired:
+        return _back_to(course_id)  # the course page says what the student has
+    return render_template("catalog/confirm_decline.html", course=course, viewer=viewer,
+                           form=CourseActionForm())
+
+
+# Like drop: GET asks first (without JavaScript), POST declines.
+@bp.route(f"/courses/{COURSE_ID}/decline", methods=["GET", "POST"])
+@locks_itself
+@course_action
+def decline(course_id: int):
+    """Decline the seat offered to the student: it goes to the next student on the
+    waitlist; they may join the waitlist again, at the end of the line."""
+    if request.method == "GET":
+        return _confirm_decline(course_id)
+
+    def change(student, course, label):
+        outcome = services.decline_offer(student, course, actor=current_user, now=clock.now())
+        if outcome.expired:
+            return expired_message(label, outcome), "warning"
+        return drop_message(label, Status.OFFERED, 0, len(outcome.offered))
+
+    return _act(course_id, "decline the seat in", change)

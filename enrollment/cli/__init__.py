@@ -1,16 +1,19 @@
 """`flask` commands: create-user, create-staff, seed-demo, import-csv, roster, holds,
-appointments, tick."""
+appointments, tick, webhooks, notifications, worker, api-token."""
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from .api_tokens import api_token
     from .appointments import appointments
     from .holds import holds
     from .imports import import_csv
+    from .notifications import notifications, worker
     from .roster import roster
     from .seed import seed_demo
     from .tick import tick
     from .users import create_staff, create_user
+    from .webhooks import webhooks_group
 
     app.cli.add_command(create_user)
     app.cli.add_command(create_staff)
@@ -20,3 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(roster)
     app.cli.add_command(seed_demo)
     app.cli.add_command(tick)
+    app.cli.add_command(notifications)
+    app.cli.add_command(worker)
+    app.cli.add_command(webhooks_group)
+    app.cli.add_command(api_token)

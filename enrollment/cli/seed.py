@@ -280,18 +280,19 @@ def _write_links(writer: _BulkWriter, school: DemoSchool, student_ids, user_ids,
         links.append((sid, cid, link.status.value, link.waitlist_seq, link.grade,
                       Source.SELF.value, created, changed, changed))
         actor = staff_id if link.status == Status.COMPLETED else user_ids[link.student]
-        # The same labels as the services' audit records.
+        # The same labels as the services' audit records; fanned out already: the demo's
+        # history is not news, nobody is mailed about it.
         events.append((changed, actor, sid, cid, ACTIONS[link.status].value, None,
                        link.status.value, "demo data",
                        f"{student.number} {student.name}",
-                       f"{term_codes[course.term]} {course.code}"))
+                       f"{term_codes[course.term]} {course.code}", changed))
     writer.insert(Enrollment.__table__, ("student_id", "course_id", "status", "waitlist_seq",
                                          "grade", "source", "created_at", "status_changed_at",
                                          "updated_at"), links)
     writer.insert(EnrollmentEvent.__table__, ("at", "actor_id", "student_id", "course_id",
                                               "action", "status_before", "status_after",
                                               "reason", "student_label",
-                                              "course_label"), events)
+                                              "course_label", "fanned_out_at"), events)
 
 
 def _add_all(model, rows: list[dict]) -> list[int]:

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..models import Course, Department, Role, Term, User, normalize_email
 from ..models.catalog import instructor_name
 from ..records import CourseFields, DepartmentFields, TermFields
+from ..services import course_changes
 from .plan import ApplyContext, ImportPlan, ImportRefused, ImportResult, PlannedRow, RowError
 from .reading import Cells, FirstSeen, Table
 from .writing import Outcomes, flush_or_refuse
@@ -247,9 +248,11 @@ def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
                 except services.EnrollmentRefused as exc:  # below its reserved seats
                     errors.append(RowError(row.line, "capacity", exc.message))
                     continue
+            before = course_changes.snapshot(course)
             for name, value in fields.items():
                 setattr(course, name, value)
             course.department = dept
+            course_changes.record_change(course, before, actor=context.actor, now=context.now)
             outcomes.add("update" if changed else "unchanged")
         touched.append((course, values))
         context.progress(1)

@@ -117,8 +117,10 @@ def _planned(cells: Cells, values: dict, link: Enrollment | None) -> PlannedRow 
     if link.status == Status.COMPLETED and not completing:
         cells.error("status", f"{values['student_number']} already completed {values['code']}")
         return None
-    if link.status == Status.WAITLISTED and completing:
-        cells.error("status", f"{values['student_number']} is on the waitlist for "
+    if link.status in (Status.WAITLISTED, Status.OFFERED) and completing:
+        where = "on the waitlist for" if link.status == Status.WAITLISTED else \
+            "only offered a seat in"
+        cells.error("status", f"{values['student_number']} is {where} "
                               f"{values['code']}, so cannot have completed it")
         return None
     if not completing:

@@ -1,5 +1,6 @@
 """Importing terms: `code,name,enrollment_opens,enrollment_closes,drop_deadline`, optionally
-`classes_start,classes_end`."""
+`classes_start,classes_end` and `waitlist_mode,offer_hours` (a file without these columns
+leaves them as they are, or at their defaults for a new term)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,7 +15,7 @@ from .reading import Cells, FirstSeen, Table
 from .writing import Outcomes, flush_or_refuse
 
 REQUIRED = ("code", "name", "enrollment_opens", "enrollment_closes", "drop_deadline")
-OPTIONAL = ("classes_start", "classes_end")
+OPTIONAL = ("classes_start", "classes_end", "waitlist_mode", "offer_hours")
 FIELDS = REQUIRED + OPTIONAL
 
 
@@ -34,7 +35,7 @@ def _planned(line: int, values: dict, term: Term | None) -> PlannedRow:
     code = values["code"]
     if term is None:
         return PlannedRow(line, "create", code, f"new term {code} {values['name']}", values)
-    changed = [f for f in FIELDS if f != "code" and getattr(term, f) != values[f]]
+    changed = [f for f in FIELDS if f != "code" and f in values and getattr(term, f) != values[f]]
     if not changed:
         return PlannedRow(line, "unchanged", code, f"term {code} is up to date", values)
     return PlannedRow(line, "update", code, f"term {code}: {', '.join(changed)}", values)
@@ -51,7 +52,8 @@ def apply_rows(plan: ImportPlan, context: ApplyContext) -> ImportResult:
             db.session.add(Term(**row.values))
             outcomes.add("create")
         else:
-            changed = [f for f in FIELDS if getattr(term, f) != row.values[f]]
+            changed = [f for f in FIELDS
+                       if f in row.values and getattr(term, f) != row.values[f]]
             for name in changed:
                 setattr(term, name, row.values[name])
             outcomes.add("update" if changed else "unchanged")

@@ -1,16 +1,30 @@
 """The domain model. Import models from here: `from enrollment.models import Course`."""
+from .api_tokens import ApiToken, Scope
 from .appointments import Appointment
-from .catalog import DAY_LETTERS, Course, Department, Term, prerequisite_links
-from .enrollments import Action, Enrollment, EnrollmentEvent, Source, Status
+from .catalog import (
+    DAY_LETTERS,
+    OFFER_HOURS_MAX,
+    Course,
+    Department,
+    Term,
+    WaitlistMode,
+    prerequisite_links,
+)
+from .enrollments import SEAT_STATUSES, Action, Enrollment, EnrollmentEvent, Source, Status
 from .holds import Hold
+from .notifications import CourseEvent, Notification
 from .permissions import Permission
 from .reservations import Reservation, program_key
 from .types import MAX_ID, parse_id
 from .users import Role, Student, User, new_session_token, normalize_email
+from .webhooks import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "DAY_LETTERS", "MAX_ID", "Action", "Appointment", "Course", "Department", "Enrollment", "EnrollmentEvent",
+    "ApiToken", "Scope",
+    "DAY_LETTERS", "EVENT_TYPES", "MAX_ID", "Action", "Appointment", "Course", "CourseEvent",
+    "Department", "Enrollment", "EnrollmentEvent", "Notification", "WebhookDelivery",
+    "WebhookEndpoint",
     "Hold", "Permission", "Reservation", "Role", "Source", "Status", "Student", "Term", "User",
-    "new_session_token",
+    "new_session_token", "OFFER_HOURS_MAX", "SEAT_STATUSES", "WaitlistMode",
     "normalize_email", "parse_id", "prerequisite_links", "program_key",
 ]

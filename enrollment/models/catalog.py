@@ -1,6 +1,7 @@
 """Departments, terms, courses and the prerequisite graph."""
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime
+from .types import UTCDateTime, str_enum
 
 if TYPE_CHECKING:
     from .enrollments import Enrollment
@@ -53,11 +54,25 @@ class Department(db.Model):
         return f"{self.code} — {self.name}"
 
 
+class WaitlistMode(enum.StrEnum):
+    """What a freed seat does in a term: `auto` promotes the first eligible waitlisted student
+    at once; `offer` holds the seat for them (`offered`) until they accept, decline or the
+    offer expires."""
+
+    AUTO = "auto"
+    OFFER = "offer"
+
+
+OFFER_HOURS_DEFAULT = 24
+OFFER_HOURS_MAX = 336  # two weeks
+
+
 class Term(db.Model):
     __tablename__ = "terms"
     __table_args__ = (
         CheckConstraint("enrollment_closes >= enrollment_opens", name="window_order"),
         CheckConstraint("classes_end >= classes_start", name="classes_order"),
+        CheckConstraint(f"offer_hours BETWEEN 1 AND {OFFER_HOURS_MAX}", name="offer_hours_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +83,12 @@ class Term(db.Model):
     drop_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     classes_start: Mapped[date]
     classes_end: Mapped[date]
+    waitlist_mode: Mapped[WaitlistMode] = mapped_column(
+        str_enum(WaitlistMode, "waitlist_mode"), default=WaitlistMode.AUTO,
+        server_default=WaitlistMode.AUTO.value)
+    # How long an offered seat is held (offer mode).
+    offer_hours: Mapped[int] = mapped_column(default=OFFER_HOURS_DEFAULT,
+                                             server_default=str(OFFER_HOURS_DEFAULT))
 
     # One-to-many; a term with courses cannot be deleted (FK RESTRICT), nothing cascades.
     courses: Mapped[list[Course]] = relationship(back_populates="term", passive_deletes="all")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -17,7 +17,14 @@ from .users import Student, User
 class Status(enum.StrEnum):
     ENROLLED = "enrolled"
     WAITLISTED = "waitlisted"
+    # A seat held for a waitlisted student until `offer_expires_at` (terms in offer mode):
+    # it counts against capacity like an enrolled seat.
+    OFFERED = "offered"
     COMPLETED = "completed"
+
+
+# The statuses that take a seat: every seat count compares these with capacity.
+SEAT_STATUSES = (Status.ENROLLED, Status.OFFERED)
 
 
 class Source(enum.StrEnum):
@@ -36,6 +43,10 @@ class Action(enum.StrEnum):
     IMPORTED = "imported"
     COMPLETED = "completed"
     REFUSED = "refused"
+    OFFERED = "offered"
+    OFFER_ACCEPTED = "offer_accepted"
+    OFFER_DECLINED = "offer_declined"
+    OFFER_EXPIRED = "offer_expired"
 
 
 class Enrollment(db.Model):
@@ -50,6 +61,8 @@ class Enrollment(db.Model):
         CheckConstraint(
             "(status = 'waitlisted') = (waitlist_seq IS NOT NULL)", name="waitlist_seq_iff_waitlisted"
         ),
+        CheckConstraint("(status = 'offered') = (offer_expires_at IS NOT NULL)",
+                        name="offer_expires_iff_offered"),
     )
 
     # ON DELETE RESTRICT on both keys: a student or course with links cannot be deleted, so no
@@ -63,6 +76,8 @@ class Enrollment(db.Model):
     status: Mapped[Status] = mapped_column(str_enum(Status, "enrollment_status"))
     # Arrival order on the waitlist (first come, first served); NULL unless waitlisted.
     waitlist_seq: Mapped[int | None]
+    # When a held seat (`offered`) goes to the next student; NULL unless offered.
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     grade: Mapped[str | None] = mapped_column(String(4))
     source: Mapped[Source] = mapped_column(str_enum(Source, "enrollment_source"),
                                            default=Source.SELF)
@@ -88,6 +103,9 @@ class EnrollmentEvent(db.Model):
     __table_args__ = (
         Index("ix_enrollment_events_student_at", "student_id", "at"),
         Index("ix_enrollment_events_course_at", "course_id", "at"),
+        # The outbox: events not yet turned into messages and webhook calls.
+        Index("ix_enrollment_events_pending", "id", postgresql_where=text("fanned_out_at IS NULL"),
+              sqlite_where=text("fanned_out_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,6 +123,8 @@ class EnrollmentEvent(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     student_label: Mapped[str] = mapped_column(String(200), default="")
     course_label: Mapped[str] = mapped_column(String(200), default="")
+    # When its notifications and webhook calls were written (`services.outbox`); NULL: not yet.
+    fanned_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     actor: Mapped[User | None] = relationship()
     student: Mapped[Student | None] = relationship()

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, true
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -102,6 +102,9 @@ class Student(db.Model):
     student_number: Mapped[str] = mapped_column(String(20), unique=True)
     program: Mapped[str] = mapped_column(String(120), default="")
     max_credits: Mapped[int] = mapped_column(default=18)
+    # Mail confirming the student's own enrolls, waitlist joins and drops (their choice on
+    # /me/notifications); offers, promotions, skips and staff changes are always sent.
+    mail_confirmations: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     user: Mapped[User] = relationship(back_populates="student")
     # The association objects; links are written only by enrollment.services.

@@ -121,8 +121,9 @@ def roster_heading(course: Course, count: SeatCount, *, generated_at: datetime,
                    zone: ZoneInfo) -> RosterHeading:
     """The title block of a course's roster; times on the school's wall clock (`zone`)."""
     meets = course.schedule_label + (f", {course.location}" if course.location else "")
-    seats = (f"{count.enrolled} of {course.capacity} seats · waitlist {count.waitlisted} of "
-             f"{course.waitlist_capacity} places")
+    offered = f" (+{count.offered} offered)" if count.offered else ""
+    seats = (f"{count.enrolled}{offered} of {course.capacity} seats · waitlist "
+             f"{count.waitlisted} of {course.waitlist_capacity} places")
     for held in count.reserved:
         seats += (f" · {held.seats} reserved for {held.program} until "
                   f"{held.release_at.astimezone(zone):%d %b %Y}")

@@ -56,7 +56,7 @@ class RosterRow(NamedTuple):
     name: str
     email: str
     program: str
-    status: str  # the plain value: "enrolled", "waitlisted" or "completed"
+    status: str  # the plain value: "enrolled", "offered", "waitlisted" or "completed"
     waitlist_position: int | None
     enrolled_at: datetime  # naive UTC: when the current status began
     student_id: int  # not exported; links the printable roster to the student report
@@ -77,14 +77,16 @@ def find_course(term_code: str, course_code: str) -> tuple[Term | None, Course |
 def roster_statement():
     """The roster of the course given as the bound parameter `course_id`.
 
-    Enrolled by name, then the waitlist in arrival order, then completed by name.
+    Enrolled by name, then the seats offered (by name; no waitlist position), then the
+    waitlist in arrival order, then completed by name.
 
     Speed matters here (a roster may have thousands of lines): the database numbers the
     waitlist, and status and time come back as plain text and naive UTC datetimes, so no
     Python code runs per row before the CSV writer.
     """
     waitlisted = Enrollment.status == Status.WAITLISTED
-    status_rank = case((Enrollment.status == Status.ENROLLED, 0), (waitlisted, 1), else_=2)
+    status_rank = case((Enrollment.status == Status.ENROLLED, 0),
+                       (Enrollment.status == Status.OFFERED, 1), (waitlisted, 2), else_=3)
     # Counted per waitlisted row on the (course, status, seq) index: SQLite runs this several
     # times faster than a row_number() window over the whole roster.
     ahead = aliased(Enrollment)
@@ -145,11 +147,16 @@ class CourseStat:
     enrolled: int
     waitlisted: int
     completed: int
+    offered: int = 0  # seats held for waitlisted students: taken, like enrolled ones
+
+    @property
+    def taken(self) -> int:
+        return self.enrolled + self.offered
 
     @property
     def fill_rate(self) -> float | None:
-        """Enrolled seats over capacity (None when the course has no seats)."""
-        return self.enrolled / self.capacity if self.capacity else None
+        """Taken seats (enrolled and offered) over capacity (None when it has no seats)."""
+        return self.taken / self.capacity if self.capacity else None
 
 
 @dataclass(frozen=True)
@@ -159,10 +166,15 @@ class Totals:
     capacity: int
     enrolled: int
     waitlisted: int
+    offered: int = 0
+
+    @property
+    def taken(self) -> int:
+        return self.enrolled + self.offered
 
     @property
     def fill_rate(self) -> float | None:
-        return self.enrolled / self.capacity if self.capacity else None
+        return self.taken / self.capacity if self.capacity else None
 
 
 class _CourseStats(Bundle):
@@ -186,7 +198,7 @@ def course_stats_statement(chosen: CourseFilter, *, fullest_first: bool = True) 
     `db.paginate` (or `db.session.scalars`)."""
     counts = STATUS_COUNTS.c
     enrolled = func.coalesce(counts.enrolled, 0)
-    fill = enrolled * 1.0 / func.nullif(Course.capacity, 0)
+    fill = func.coalesce(counts.seated, 0) * 1.0 / func.nullif(Course.capacity, 0)
     ordering = [*Term.display_order(), Department.code, Course.code, Course.id]
     if fullest_first:
         ordering.insert(0, fill.desc().nulls_last())
@@ -194,7 +206,8 @@ def course_stats_statement(chosen: CourseFilter, *, fullest_first: bool = True) 
         select(_CourseStats(
             "stat", Course.id, Term.code, Department.code, Course.code, Course.title,
             Course.instructor, Course.capacity, Course.waitlist_capacity, enrolled,
-            func.coalesce(counts.waitlisted, 0), func.coalesce(counts.completed, 0)))
+            func.coalesce(counts.waitlisted, 0), func.coalesce(counts.completed, 0),
+            func.coalesce(counts.offered, 0)))
         .select_from(Course)
         .join(Term, Term.id == Course.term_id)
         .join(Department, Department.id == Course.department_id)
@@ -215,7 +228,8 @@ def department_totals(chosen: CourseFilter) -> list[Totals]:
     stmt = (
         select(Department.code, func.count(Course.id), func.coalesce(func.sum(Course.capacity), 0),
                func.coalesce(func.sum(counts.enrolled), 0),
-               func.coalesce(func.sum(counts.waitlisted), 0))
+               func.coalesce(func.sum(counts.waitlisted), 0),
+               func.coalesce(func.sum(counts.offered), 0))
         .select_from(Course)
         .join(Department, Department.id == Course.department_id)
         .outerjoin(STATUS_COUNTS, counts.course_id == Course.id)
@@ -231,7 +245,7 @@ def grand_total(parts: list[Totals]) -> Totals:
     """The sum of department totals."""
     return Totals("All departments", sum(p.courses for p in parts),
                   sum(p.capacity for p in parts), sum(p.enrolled for p in parts),
-                  sum(p.waitlisted for p in parts))
+                  sum(p.waitlisted for p in parts), sum(p.offered for p in parts))
 
 
 def _net_enrolled_delta():
@@ -275,11 +289,12 @@ def enrolled_over_time(term_id: int, department_id: int | None = None,
 
 def student_links(student_id: int) -> list[Enrollment]:
     """The student's enrollments with course, term and department (one query), newest term
-    first, then by status (enrolled, waitlisted, completed) and course code."""
+    first, then by status (enrolled, offered, waitlisted, completed) and course code."""
     status_rank = case(
         (Enrollment.status == Status.ENROLLED, 0),
-        (Enrollment.status == Status.WAITLISTED, 1),
-        else_=2,
+        (Enrollment.status == Status.OFFERED, 1),
+        (Enrollment.status == Status.WAITLISTED, 2),
+        else_=3,
     )
     return list(db.session.scalars(
         select(Enrollment)

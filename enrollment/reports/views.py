@@ -128,11 +128,11 @@ def enrollment():
     department_chart = course_chart = timeline_chart = None
     if len(totals) > 1:
         department_chart = charts.fill_rate_bars(
-            [(t.label, t.fill_rate, f"({t.enrolled}/{t.capacity})") for t in totals],
+            [(t.label, t.fill_rate, f"({t.taken}/{t.capacity})") for t in totals],
             title="Fill rate by department")
     if stats:
         course_chart = charts.fill_rate_bars(
-            [(s.code, s.fill_rate, f"({s.enrolled}/{s.capacity})")
+            [(s.code, s.fill_rate, f"({s.taken}/{s.capacity})")
              for s in stats[:CHART_COURSES]],
             title="Fill rate by course, fullest first")
     series = []

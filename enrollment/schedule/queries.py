@@ -5,23 +5,25 @@ Terms, and the completed courses, come in `Term.display_order` (the newest first
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from .. import services
+from .. import clock, services
 from ..extensions import db
 from ..models import DAY_LETTERS, Course, Enrollment, Status, Student, Term
 
 
 @dataclass
 class TermSchedule:
-    """One term of a student's schedule: enrolled courses and waitlist places."""
+    """One term of a student's schedule: enrolled courses, seats offered (with their expiry;
+    expired ones are left out: they are settled by the next change) and waitlist places."""
 
     term: Term
     enrolled: list[Course] = field(default_factory=list)
     waitlisted: list[tuple[Course, int | None]] = field(default_factory=list)
+    offered: list[tuple[Course, datetime]] = field(default_factory=list)
 
     @property
     def credits(self) -> int:
@@ -57,6 +59,7 @@ def student_schedule(student: Student) -> StudentSchedule:
 
     terms: dict[int, TermSchedule] = {}  # in the links' order: the terms' display order
     completed = []
+    now = clock.now()
     for link in links:
         course = link.course
         if link.status == Status.COMPLETED:
@@ -65,6 +68,9 @@ def student_schedule(student: Student) -> StudentSchedule:
         term = terms.setdefault(course.term_id, TermSchedule(course.term))
         if link.status == Status.ENROLLED:
             term.enrolled.append(course)
+        elif link.status == Status.OFFERED:
+            if link.offer_expires_at > now:
+                term.offered.append((course, link.offer_expires_at))
         else:
             term.waitlisted.append((course, positions.get((student.id, course.id))))
 

@@ -7,7 +7,9 @@ course and the time as arguments, flush, and never commit.
 Where is what: eligibility.py (the rules and their registry), errors.py (refusals, overrides,
 the reason rule), enroll.py, drop.py, waitlist.py (promotion), staff.py (promote, move,
 complete, capacity), batch.py (many at once), permissions.py (instructor permissions),
-locking.py, counts.py (seats), audit.py.
+locking.py, counts.py (seats), audit.py. Around the rules: outbox.py (events to messages and
+webhook calls, leased and retried), mail.py (what each event says, SMTP), course_changes.py
+(a course's time or room changed), periodic.py (the jobs of `flask tick` and `flask worker`).
 """
 from ..database import write_transaction
 from ..models import Source, Status
@@ -25,12 +27,14 @@ from .enroll import enroll
 from .errors import REASON_REQUIRED, EnrollmentRefused, Override, Refusal, require_reason
 from .holds import blocking_holds, clear_hold, place_hold
 from .locking import NotInWriteTransaction, lock_course, lock_course_for
+from .offers import OfferOutcome, accept_offer, decline_offer
 from .permissions import grant_permission, revoke_permission
 from .staff import GRADES, complete, move, promote, set_capacity
 from .waitlist import Promotions
 
 __all__ = [
     "ENROLL_OVERRIDES", "GRADES", "IMPORT_OVERRIDES", "PROMOTION_OVERRIDES", "REASON_REQUIRED", "DropResult", "blocking_holds", "clear_hold", "place_hold", "EnrollmentRefused", "NotInWriteTransaction",
+    "OfferOutcome", "accept_offer", "decline_offer",
     "Override", "Promotions", "Refusal", "SeatCount", "Source", "Status", "complete", "drop",
     "enroll", "enroll_many", "enrollment_blockers", "grant_permission", "revoke_permission",
     "history_for_course", "history_for_student",

@@ -111,7 +111,7 @@ def _links_loads_and_completions(student_ids: list[int], term_ids: set[int], cod
         load = loads[(link.student_id, course.term_id)]
         if link.status == Status.ENROLLED:
             load.enrolled.append(course)
-        elif link.status == Status.WAITLISTED:
+        elif link.status in (Status.WAITLISTED, Status.OFFERED):  # as `TermLoad` counts
             load.waitlisted.append(course)
     return links, loads, found
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, case, func, literal, null, select, union_all
 
 from ..extensions import db
-from ..models import Enrollment, Reservation, Status, Student, program_key
+from ..models import SEAT_STATUSES, Enrollment, Reservation, Status, Student, program_key
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class ReservedSeats:
     program: str
     seats: int
     release_at: datetime
-    taken: int = 0  # enrolled members of the program: they fill the reserved seats first
+    taken: int = 0  # seated (enrolled, offered) members of the program: they fill it first
 
     @property
     def key(self) -> str:
@@ -41,6 +41,13 @@ class SeatCount:
     last_waitlist_seq: int = 0
     reserved: tuple[ReservedSeats, ...] = ()  # reservations still held (release time ahead)
     release_due: bool = False  # a reservation's release time has passed, not yet released
+    offered: int = 0  # seats held for waitlisted students (offer mode): taken like enrolled
+    offer_due: bool = False  # an offer's expiry has passed, not yet settled
+
+    @property
+    def taken(self) -> int:
+        """Seats taken: enrolled students and the seats offered to waitlisted ones."""
+        return self.enrolled + self.offered
 
     def held_from(self, program: str | None) -> int:
         """Unused reserved seats that a student of `program` may not take (None: anyone)."""
@@ -50,11 +57,11 @@ class SeatCount:
     def free_seats(self, course, program: str | None = None) -> int:
         """Seats left in `course` for a student of `program`; None: the seats open to anyone
         (0 when it is at or past its capacity)."""
-        return max(course.capacity - self.enrolled - self.held_from(program), 0)
+        return max(course.capacity - self.taken - self.held_from(program), 0)
 
     def untaken(self, course) -> int:
         """Seats not taken by anyone, reserved ones included."""
-        return max(course.capacity - self.enrolled, 0)
+        return max(course.capacity - self.taken, 0)
 
     def has_seat(self, course, program: str | None = None) -> bool:
         return self.free_seats(course, program) > 0
@@ -67,12 +74,14 @@ class SeatCount:
         return next((r for r in self.reserved if r.key == key), None)
 
     def after(self, status, program: str | None = None) -> SeatCount:
-        """The count once one more link of `status` (enrolled or waitlisted) is added for a
-        student of `program`."""
-        if status == Status.ENROLLED:
+        """The count once one more link of `status` (enrolled, offered or waitlisted) is
+        added for a student of `program`."""
+        if status in SEAT_STATUSES:
             own = self.reservation_for(program)
             reserved = tuple(replace(r, taken=r.taken + 1) if r is own else r
                              for r in self.reserved)
+            if status == Status.OFFERED:
+                return replace(self, offered=self.offered + 1, reserved=reserved)
             return replace(self, enrolled=self.enrolled + 1, reserved=reserved)
         return replace(self, waitlisted=self.waitlisted + 1,
                        last_waitlist_seq=self.last_waitlist_seq + 1)
@@ -87,12 +96,21 @@ def links_in(status: Status):
     return func.count(case((Enrollment.status == status, 1)))
 
 
-# Links enrolled, waitlisted and completed per course: a subquery to outer-join on
-# `course_id`. A course without links has no row here (read its counts through coalesce).
+def links_seated():
+    """SQL aggregate: how many of the grouped `enrollments` rows take a seat (enrolled or
+    offered): what is compared with capacity."""
+    return func.count(case((Enrollment.status.in_(SEAT_STATUSES), 1)))
+
+
+# Links enrolled, offered, waitlisted and completed per course, and the seats taken (enrolled
+# and offered): a subquery to outer-join on `course_id`. A course without links has no row
+# here (read its counts through coalesce).
 STATUS_COUNTS = (
     select(
         Enrollment.course_id.label("course_id"),
         links_in(Status.ENROLLED).label("enrolled"),
+        links_in(Status.OFFERED).label("offered"),
+        links_seated().label("seated"),
         links_in(Status.WAITLISTED).label("waitlisted"),
         links_in(Status.COMPLETED).label("completed"),
     )
@@ -103,10 +121,12 @@ STATUS_COUNTS = (
 
 def seat_count_parts(ids, shape):
     """The selects of a seat count for the courses `ids` (a bind parameter or a scalar),
-    each row laid out by `shape(kind, course_id, a, b, c, program, release_at)`. Three kinds:
+    each row laid out by `shape(kind, course_id, a, b, c, program, release_at)`. Four kinds:
     'r' a reservation not yet released (a seats; program, release time);
     'c' a course's enrolled (a) and waitlisted (b) counts and its last waitlist number (c);
-    'p' enrolled students (a) per program in a course that has such a reservation.
+    'o' a course's offered seats (a) and the earliest expiry among them (release_at);
+    'p' seated (enrolled or offered) students (a) per program in a course that has such a
+    reservation.
     Read them back with `SeatRows`. The enroll path reads them with the rules' facts, in one
     round trip (`eligibility.load_facts`)."""
     def within(column):
@@ -123,19 +143,25 @@ def seat_count_parts(ids, shape):
         .where(within(Enrollment.course_id), Enrollment.status != Status.COMPLETED)
         .group_by(Enrollment.course_id)
     )
+    offers = (
+        select(*shape(literal("o"), Enrollment.course_id, func.count(), literal(0), literal(0),
+                      null(), func.min(Enrollment.offer_expires_at)))
+        .where(within(Enrollment.course_id), Enrollment.status == Status.OFFERED)
+        .group_by(Enrollment.course_id)
+    )
     reserving = (select(Reservation.course_id)
                  .where(within(Reservation.course_id), Reservation.released_at.is_(None)))
     by_program = (
         select(*shape(literal("p"), Enrollment.course_id, func.count(), literal(0), literal(0),
                       Student.program, null()))
         .join(Student, Student.id == Enrollment.student_id)
-        .where(Enrollment.course_id.in_(reserving), Enrollment.status == Status.ENROLLED)
+        .where(Enrollment.course_id.in_(reserving), Enrollment.status.in_(SEAT_STATUSES))
         .group_by(Enrollment.course_id, Student.program)
     )
-    return reservations, totals, by_program
+    return reservations, totals, offers, by_program
 
 
-SEAT_KINDS = frozenset("rcp")
+SEAT_KINDS = frozenset("rcop")
 
 # Built once (these run on every enrollment change, and building a statement costs more than
 # running it on a small table).
@@ -152,12 +178,15 @@ class SeatRows:
         self.held: dict[int, list] = defaultdict(list)
         self.taken: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.due: set[int] = set()
+        self.offers: dict[int, tuple[int, bool]] = {}
 
     def add(self, kind, course_id, a, b, c, program, release_at) -> None:
         if kind == "c":
             self.totals[course_id] = (a, b, c)
         elif kind == "p":
             self.taken[course_id][program_key(program)] += a
+        elif kind == "o":
+            self.offers[course_id] = (a, release_at <= self.now)
         elif release_at > self.now:
             self.held[course_id].append((program, a, release_at))
         else:
@@ -170,6 +199,8 @@ class SeatRows:
             reserved=tuple(ReservedSeats(program, seats, release_at, taken[program_key(program)])
                            for program, seats, release_at in sorted(self.held[course_id])),
             release_due=course_id in self.due,
+            offered=self.offers.get(course_id, (0, False))[0],
+            offer_due=self.offers.get(course_id, (0, False))[1],
         )
 
 

@@ -11,7 +11,7 @@ from . import audit
 from .eligibility import existing_link
 from .errors import EnrollmentRefused, Override, Refusal, overrode, require_reason
 from .locking import lock_course
-from .waitlist import fill_from_waitlist
+from .waitlist import expire_offer, fill_from_waitlist
 
 
 @dataclass
@@ -19,6 +19,8 @@ class DropResult:
     previous_status: Status
     promoted: list[Enrollment] = field(default_factory=list)
     skipped: list[tuple[Student, Refusal]] = field(default_factory=list)
+    offered: list[Enrollment] = field(default_factory=list)  # the freed seat, held (offer mode)
+    expired: bool = False  # the student's own offer had expired: it was settled as such
 
 
 def deadline_refusal(course: Course, now: datetime) -> Refusal | None:
@@ -37,7 +39,9 @@ def drop(student: Student, course: Course, *, actor: User | None, now: datetime,
 
     Students may drop enrolled or waitlisted courses until the term's drop deadline
     (inclusive). Staff (`by_staff=True`) may also remove completed records, and after the
-    deadline with `Override.DEADLINE` and a reason. Must run inside `write_transaction`.
+    deadline with `Override.DEADLINE` and a reason. A seat offered to the student may be
+    given up at any time (a student's drop of it is a decline); an offer past its expiry is
+    settled as expired. Must run inside `write_transaction`.
     """
     override = frozenset(override)
     require_reason(override, reason)
@@ -47,7 +51,30 @@ def drop(student: Student, course: Course, *, actor: User | None, now: datetime,
         who = f"{student.name} is" if by_staff else "You are"
         raise EnrollmentRefused.single(
             "not_enrolled", f"{who} not enrolled in or waitlisted for {course.code}.")
-    late = deadline_refusal(course, now) if link.status != Status.COMPLETED else None
+    previous = link.status
+    expired = previous == Status.OFFERED and link.offer_expires_at <= now
+    if expired:
+        expire_offer(link, course, now=now)
+    else:
+        remove_link(link, student, course, actor=actor, now=now, reason=reason,
+                    by_staff=by_staff, override=override)
+    db.session.flush()
+    result = DropResult(previous, expired=expired)
+    if previous != Status.COMPLETED:  # a freed seat, or reserved seats due for release
+        promotions = fill_from_waitlist(course, actor=actor, now=now,
+                                        reason=f"Seat freed by {student.student_number}.")
+        result.promoted, result.skipped = promotions.promoted, promotions.skipped
+        result.offered = promotions.offered
+    return result
+
+
+def remove_link(link: Enrollment, student: Student, course: Course, *, actor: User | None,
+                now: datetime, reason: str, by_staff: bool,
+                override: frozenset[Override]) -> None:
+    """Delete the link with its audit event, after the deadline check (which does not apply
+    to completed records, nor to a seat only offered)."""
+    late = (deadline_refusal(course, now)
+            if link.status in (Status.ENROLLED, Status.WAITLISTED) else None)
     if late is not None and not (by_staff and Override.DEADLINE in override):
         raise EnrollmentRefused(late)
     # The audit names an override only when it lifted something (a move passes it always).
@@ -55,15 +82,11 @@ def drop(student: Student, course: Course, *, actor: User | None, now: datetime,
     previous = link.status
     db.session.delete(link)
     action = Action.REMOVED_BY_STAFF if by_staff else Action.DROPPED
+    if previous == Status.OFFERED and not by_staff:
+        action = Action.OFFER_DECLINED
     what = {Status.ENROLLED: "Dropped.", Status.WAITLISTED: "Left the waitlist.",
+            Status.OFFERED: "Gave up the offered seat.",
             Status.COMPLETED: "Removed a completed record."}[previous]
     audit.record(action, student, course, actor=actor, now=now, before=previous, after=None,
                  reason=" ".join(part for part in (what, overrode(lifted), reason.strip())
                                  if part))
-    db.session.flush()
-    result = DropResult(previous)
-    if previous != Status.COMPLETED:  # a freed seat, or reserved seats due for release
-        promotions = fill_from_waitlist(course, actor=actor, now=now,
-                                        reason=f"Seat freed by {student.student_number}.")
-        result.promoted, result.skipped = promotions.promoted, promotions.skipped
-    return result

@@ -39,7 +39,6 @@ from ..models import (
     User,
     prerequisite_links,
 )
-from ..models.types import UTCDateTime
 from . import grades
 from .counts import SEAT_KINDS, SeatCount, SeatRows, seat_count_parts
 from .errors import Override, Refusal
@@ -48,7 +47,9 @@ from .holds import blocking_holds, blocks_registration_now
 
 @dataclass
 class TermLoad:
-    """The student's enrolled and waitlisted courses in one term (one query)."""
+    """The student's enrolled and waitlisted courses in one term (one query). A course
+    offered to the student counts with the waitlisted ones: its credits count, and it meets
+    no conflict until it is accepted (accepting checks conflicts then)."""
 
     enrolled: list[Course]
     waitlisted: list[Course]
@@ -90,7 +91,8 @@ def _facts_statement():
     """Everything the rules read about one student and one course, in one round trip (built
     once; it runs on every enroll). One row per fact, by `kind`: the seat count's rows
     ('r', 'c', 'p': see `counts.seat_count_parts`) and
-    'L' the student's enrolled and waitlisted courses in the term (this one included: the link);
+    'L' the student's enrolled, offered and waitlisted courses in the term (this one included:
+    the link; `at` an offer's expiry);
     'R' a prerequisite code of the course; 'C' a completion (any term) of the course's own code
     or of a prerequisite code, with its grade; 'H' an active hold that blocks registration;
     'A' the student's appointment in the term; 'P' the student's unused, unrevoked instructor
@@ -118,7 +120,7 @@ def _facts_statement():
         n3=cast(null(), Integer), status=Enrollment.status,
         code=Course.code, text=cast(null(), String), extra=cast(null(), String),
         days=Course.days, start=Course.start_time, end=Course.end_time,
-        at=cast(null(), UTCDateTime()),
+        at=Enrollment.offer_expires_at,
     )).join(Course, Course.id == Enrollment.course_id).where(
         Enrollment.student_id == student_id, Course.term_id == bindparam("term_id"),
         Enrollment.status != Status.COMPLETED)
@@ -274,6 +276,10 @@ def link_refusal(facts: Facts) -> Refusal | None:
     if link.status == Status.WAITLISTED:
         return Refusal("already_waitlisted",
                        f"{v.who} {are} already on the waitlist for {course.code}.")
+    if link.status == Status.OFFERED:
+        return Refusal("already_offered",
+                       f"A seat in {course.code} is held for {v.name or 'you'} until "
+                       f"{wall_clock(link.offer_expires_at)}: accept or decline it.")
     return Refusal("already_completed", f"{v.who} {have} already completed {course.code}.")
 
 
@@ -332,7 +338,7 @@ def capacity_refusal(facts: Facts) -> Refusal | None:
     waitlist = ("it has no waitlist" if course.waitlist_capacity == 0 else
                 f"its waitlist is full too ({seats.waitlisted}/{course.waitlist_capacity})")
     return Refusal("course_full",
-                   f"{course.code} is full ({seats.enrolled}/{course.capacity} seats taken"
+                   f"{course.code} is full ({seats.taken}/{course.capacity} seats taken"
                    f"{reserved}) and {waitlist}.")
 
 
@@ -432,7 +438,8 @@ def load_facts(student: Student, course: Course, *, now: datetime,
         if kind in SEAT_KINDS:
             seat_rows.add(kind, course_id, credits, n2, n3, code, at)
         elif kind == "L" and course_id == course.id:
-            link = Enrollment(student_id=student.id, course_id=course.id, status=status)
+            link = Enrollment(student_id=student.id, course_id=course.id, status=status,
+                              offer_expires_at=at)
         elif kind == "L":
             other = Course(id=course_id, code=code, credits=credits, days=days,
                            start_time=start, end_time=end)
@@ -477,15 +484,17 @@ def enrollment_blockers(student: Student, course: Course, *, now: datetime) -> l
 
 def promotion_refusals(student: Student, course: Course, load: TermLoad, *, now: datetime,
                        skip: frozenset[Override] = frozenset(),
-                       holds: list[Hold] | None = None) -> list[Refusal]:
-    """Why a waitlisted student cannot take a freed seat now (a new conflict, a credit load).
+                       holds: list[Hold] | None = None,
+                       source: Source = Source.STAFF) -> list[Refusal]:
+    """Why a waitlisted student cannot take a freed seat now (a new conflict, a credit load),
+    or accept a seat offered to them (the same rules: what can change while they wait).
 
     `load` must leave out `course` itself (see `term_loads(excluding=...)`). Worded with the
-    student's name: staff and the audit trail read these.
+    student's name (staff and the audit trail read these) unless `source` is the student.
     """
     if holds is None:
         holds = blocking_holds([student.id])[student.id]
     return evaluate(Facts(student, course, now, load=load, holds=holds,
-                          voice=voice_for(student, Source.STAFF)),
+                          voice=voice_for(student, source)),
                     skip=skip, rules=PROMOTION_RULES)
 

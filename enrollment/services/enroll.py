@@ -48,7 +48,8 @@ def enroll(student: Student, course: Course, *, actor: User | None, now: datetim
     override = checked_override(source, override, reason)
     course = lock_course_for(course, student.id)
     facts = load_facts(student, course, now=now, source=source)
-    if facts.seats.release_due:  # released reserved seats go to the waitlist first
+    # Released reserved seats and the seats of expired offers go to the waitlist first.
+    if facts.seats.release_due or facts.seats.offer_due:
         release_first(course, facts.seats, actor=actor, now=now)
         facts = load_facts(student, course, now=now, source=source)
     seats = facts.seats

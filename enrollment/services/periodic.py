@@ -10,8 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
 from ..database import write_transaction
 from ..extensions import db
+from ..models import Enrollment, Status
 from .locking import lock_course
 from .reservations import courses_due
 from .waitlist import fill_from_waitlist
@@ -42,8 +45,45 @@ def release_reserved_seats(now: datetime) -> JobReport:
                      f"{promoted} promoted from the waitlist")
 
 
-# The registry: `flask tick` runs these in order.
-JOBS: tuple[Callable[[datetime], JobReport], ...] = (release_reserved_seats,)
+def courses_with_expired_offers(now: datetime) -> list[int]:
+    """Ids of the courses holding an offer past its expiry at `now` (one query)."""
+    return list(db.session.scalars(
+        select(Enrollment.course_id).distinct()
+        .where(Enrollment.status == Status.OFFERED, Enrollment.offer_expires_at <= now)
+        .order_by(Enrollment.course_id)))
+
+
+def settle_expired_offers(now: datetime) -> JobReport:
+    """Remove the offers past their expiry and offer their seats to the next students (what
+    `waitlist.fill_from_waitlist` does under each course's lock)."""
+    expired = offered = promoted = 0
+    course_ids = courses_with_expired_offers(now)
+    for course_id in course_ids:
+        with write_transaction(db.session):
+            try:
+                course = lock_course(course_id)
+            except LookupError:  # deleted meanwhile
+                continue
+            result = fill_from_waitlist(course, actor=None, now=now)
+        expired += len(result.expired)
+        offered += len(result.offered)
+        promoted += len(result.promoted)
+    return JobReport("settle expired offers",
+                     f"{expired} expired offer{'' if expired == 1 else 's'}, "
+                     f"{offered} new offer{'' if offered == 1 else 's'}, {promoted} promoted")
+
+
+def deliver_outbox(now: datetime) -> JobReport:
+    """Fan out the pending events and send the mail and webhook calls that are due (last,
+    so that what the other jobs changed is delivered in the same round)."""
+    from . import outbox
+
+    return JobReport("deliver notifications and webhooks", outbox.deliver_due(now).summary())
+
+
+# The registry: `flask tick` runs these in order (`flask worker`: each every minute).
+JOBS: tuple[Callable[[datetime], JobReport], ...] = (settle_expired_offers,
+                                                     release_reserved_seats, deliver_outbox)
 
 
 def run_all(now: datetime) -> list[JobReport]:

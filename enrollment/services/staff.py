@@ -14,7 +14,7 @@ from .errors import EnrollmentRefused, Override, overrode
 from .grades import GRADES, IN_ORDER
 from .locking import lock_course, lock_courses
 from .reservations import over_capacity_message, reserved_total
-from .waitlist import Promotions, fill_from_waitlist, set_status
+from .waitlist import Promotions, fill_from_waitlist, set_status, settle_expired_offers
 
 
 def promote(student: Student, course: Course, *, actor: User | None, now: datetime,
@@ -32,7 +32,11 @@ def promote(student: Student, course: Course, *, actor: User | None, now: dateti
     if link is None or link.status != Status.WAITLISTED:
         raise EnrollmentRefused.single(
             "not_waitlisted", f"{student.name} is not on the waitlist for {course.code}.")
-    if (not seat_count(course.id, now=now).has_seat(course, student.program)
+    seats = seat_count(course.id, now=now)
+    expired = settle_expired_offers(course, now=now) if seats.offer_due else []
+    if expired:  # a change to the course: the seats of expired offers are free again
+        seats = seat_count(course.id, now=now)
+    if (not seats.has_seat(course, student.program)
             and Override.CAPACITY not in override):
         raise EnrollmentRefused.single(
             "course_full", f"{course.code} has no free seat; override capacity to promote.",
@@ -48,6 +52,8 @@ def promote(student: Student, course: Course, *, actor: User | None, now: dateti
     audit.record(Action.PROMOTED, student, course, actor=actor, now=now,
                  before=Status.WAITLISTED, after=Status.ENROLLED, reason=text)
     db.session.flush()
+    if expired:  # the other freed seats go to the waitlist in its order
+        fill_from_waitlist(course, actor=actor, now=now)
     return link
 
 
@@ -84,9 +90,10 @@ def complete(student: Student, course: Course, grade: str, *, actor: User | None
                              f"(use one of {', '.join(IN_ORDER)}).")
     course = lock_course(course)
     link = existing_link(student.id, course.id)
-    if link is not None and link.status == Status.WAITLISTED:
+    if link is not None and link.status in (Status.WAITLISTED, Status.OFFERED):
+        where = "on the waitlist for" if link.status == Status.WAITLISTED else "offered a seat in"
         raise EnrollmentRefused.single(
-            "not_enrolled", f"{student.name} is on the waitlist for {course.code}, not enrolled.")
+            "not_enrolled", f"{student.name} is {where} {course.code}, not enrolled.")
     before = link.status if link is not None else None
     if link is None:
         link = Enrollment(student_id=student.id, course_id=course.id, status=Status.COMPLETED,

@@ -73,8 +73,10 @@ def course(course_id: int):
     rows = report_queries.roster_rows(course.id)
     enrolled = [r for r in rows if r.status == Status.ENROLLED]
     waitlisted = [r for r in rows if r.status == Status.WAITLISTED]
+    offered = [r for r in rows if r.status == Status.OFFERED]
     return render_template(
         "teach/course.html", course=course, enrolled=enrolled, waitlisted=waitlisted,
+        offered=offered,
         completed=sum(1 for r in rows if r.status == Status.COMPLETED),
         seats=availabilities([course], now=now)[course.id], permissions=_permissions(course.id),
         form=PermissionForm(), revoke_form=RevokeForm(), rules=PERMISSION_OVERRIDES,

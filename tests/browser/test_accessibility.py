@@ -162,6 +162,7 @@ def test_student_pages_have_no_serious_violations(new_page, live_server, school)
         audit.check(page, f"{live_server}/courses/{courses[state].id}/drop",
                     label=f"courses/{state}/drop")
     audit.check(page, f"{live_server}/me/schedule")
+    audit.check(page, f"{live_server}/me/notifications")
     audit.check(page, f"{live_server}/admin/", status=403, label="admin (403 for a student)")
     phone = new_page(390, 844)
     _log_in(phone, live_server, "ada@example.edu")
