@@ -11,25 +11,22 @@ from ..models import Course, Notification, Student, parse_id
 from ..services import mail
 from .base import ReadOnlyModelView, time_filters
 
-STATES = ("pending", "sent", "failed")
 
+class DeliveryStateFilter(filters.BaseSQLAFilter):
+    """pending / sent / failed, for any delivery (a mail, a webhook call)."""
 
-class _StateFilter(filters.BaseSQLAFilter):
-    """pending / sent / failed, as the list shows the state."""
+    def __init__(self, model, name: str = "State"):
+        super().__init__(model.sent_at, name, options=[(s, s) for s in model.STATES])
+        self.model = model
 
     def apply(self, query, value, alias=None):
-        m = Notification
-        if value == "sent":
-            return query.filter(m.sent_at.is_not(None))
-        if value == "failed":
-            return query.filter(m.sent_at.is_(None), m.failed_at.is_not(None))
-        return query.filter(m.sent_at.is_(None), m.failed_at.is_(None))
+        return query.filter(self.model.in_state(value))
 
     def operation(self):
         return "is"
 
     def validate(self, value):
-        return value in STATES
+        return value in self.model.STATES
 
     def clean(self, value):
         return value
@@ -90,7 +87,7 @@ class OutboxView(ReadOnlyModelView):
     column_filters = [
         _KindFilter(Notification.kind, "Kind",
                     options=[(k, mail.kind_label(k)) for k in mail.WORDING]),
-        _StateFilter(Notification.sent_at, "State", options=[(s, s) for s in STATES]),
+        DeliveryStateFilter(Notification),
         "email", "student.student_number", "course.code",
         *time_filters(Notification.created_at, "Written"),
         *time_filters(Notification.due_at, "Due"),

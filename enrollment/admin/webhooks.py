@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, request
 from flask_admin import expose
-from flask_admin.contrib.sqla import filters
 from flask_admin.form import BaseForm
 from flask_login import current_user
 from markupsafe import Markup
@@ -19,6 +18,7 @@ from ..models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint, parse_id
 from ..services import webhooks
 from .base import ReadOnlyModelView, StaffModelView, flash_outcome, time_filters
 from .forms import MultiCheckboxField
+from .outbox import DeliveryStateFilter
 
 
 class EndpointForm(BaseForm):
@@ -141,24 +141,6 @@ class WebhookEndpointView(StaffModelView):
                            return_url=self.get_url(".index_view"))
 
 
-class _StateFilter(filters.BaseSQLAFilter):
-    """pending / sent / failed, as the log shows the state."""
-
-    def apply(self, query, value, alias=None):
-        m = WebhookDelivery
-        if value == "sent":
-            return query.filter(m.sent_at.is_not(None))
-        if value == "failed":
-            return query.filter(m.sent_at.is_(None), m.failed_at.is_not(None))
-        return query.filter(m.sent_at.is_(None), m.failed_at.is_(None))
-
-    def operation(self):
-        return "is"
-
-    def clean(self, value):
-        return value if value in ("pending", "sent", "failed") else "pending"
-
-
 def _body(view, context, model, name):
     return Markup("<pre class=\"webhook-body\">{}</pre>").format(model.body)
 
@@ -185,8 +167,7 @@ class WebhookDeliveryView(ReadOnlyModelView):
     column_searchable_list = ["event_type", "last_error", "endpoint.url"]
     column_filters = [
         "event_type", "last_status",
-        _StateFilter(WebhookDelivery.sent_at, "State",
-                     options=[("pending", "pending"), ("sent", "sent"), ("failed", "failed")]),
+        DeliveryStateFilter(WebhookDelivery),
         *time_filters(WebhookDelivery.created_at, "Written"),
     ]
 

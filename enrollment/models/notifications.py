@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from ..clock import utcnow
@@ -72,6 +72,8 @@ class Delivery:
     def course_event_id(cls) -> Mapped[int | None]:
         return mapped_column(ForeignKey("course_events.id", ondelete="SET NULL"), index=True)
 
+    STATES = ("pending", "sent", "failed")
+
     @property
     def state(self) -> str:
         """pending, sent or failed (as the admin and /me/notifications show it)."""
@@ -80,6 +82,15 @@ class Delivery:
         if self.failed_at is not None:
             return "failed"
         return "pending"
+
+    @classmethod
+    def in_state(cls, state: str):
+        """SQL condition: the deliveries whose `state` is `state`."""
+        if state == "sent":
+            return cls.sent_at.is_not(None)
+        if state == "failed":
+            return and_(cls.sent_at.is_(None), cls.failed_at.is_not(None))
+        return and_(cls.sent_at.is_(None), cls.failed_at.is_(None))
 
 
 class Notification(Delivery, db.Model):
