@@ -53,7 +53,7 @@ def _client_as(app, login, role, school):
 def _url(app, rule, school) -> str:
     """A URL for `rule` with real ids; a new kind of argument fails here until it is added."""
     values = {"course_id": school["course"].id, "student_id": school["student"].id,
-              "export_type": "csv", "permission_id": 1,
+              "export_type": "csv", "permission_id": 1, "token": "A" * 43,
               "op": {"student.bulk_view": "enroll", "enrollment.bulk_view": "drop",
                      "hold.bulk_view": "clear", "course.roster_action_view": "drop"}.get(
                   rule.endpoint),

@@ -105,6 +105,9 @@ class Student(db.Model):
     # Mail confirming the student's own enrolls, waitlist joins and drops (their choice on
     # /me/notifications); offers, promotions, skips and staff changes are always sent.
     mail_confirmations: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The secret of the student's private calendar address (/calendar/<it>.ics), which
+    # calendar apps poll without logging in; None: turned off. A new one replaces the old.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     user: Mapped[User] = relationship(back_populates="student")
     # The association objects; links are written only by enrollment.services.
