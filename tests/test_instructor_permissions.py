@@ -243,3 +243,21 @@ def test_a_deleted_granter_keeps_the_permission_and_the_audit_readable(full, mak
     assert "Permission from a removed account: Needs it to graduate" in event.reason
     (used,) = permissions()
     assert used.granted_by_id is None and used.used_at == NOW
+
+
+def test_the_course_page_says_the_permission_applies(client, login, make_course, make_student):
+    """A full course with a capacity permission offers "Enroll", not "Join the waitlist"
+    (the click enrolls), and says whose permission it uses."""
+    course = make_course(capacity=1, waitlist_capacity=5)
+    enroll(make_student(), course)
+    student = make_student()
+    teacher = make_user(role=Role.INSTRUCTOR, name="Ines Instructor")
+    db.session.commit()
+    login(student.user)
+    before = client.get(f"/courses/{course.id}").text
+    assert "Join the waitlist" in before and "permission-note" not in before
+    grant(course, student, ["capacity"], actor=teacher)
+    db.session.commit()
+    after = client.get(f"/courses/{course.id}").text
+    assert "Join the waitlist" not in after and ">Enroll</button>" in after
+    assert "permission from Ines Instructor to enroll past: capacity" in after

@@ -91,15 +91,16 @@ def course(course_id: int):
     now = clock.now()
     student = _viewer()
     seats = queries.availabilities([course], now=now, viewer=student)[course.id]
-    viewer = blockers = None
+    viewer = blockers = permission = None
     completed = set()
     if student is not None:
         viewer = queries.viewer_status(student, course)
         completed = queries.completed_codes(student, [p.code for p in course.prerequisites])
         if viewer.status is None:
-            blockers = services.enrollment_blockers(student, course, now=now)
+            blockers, permission = services.enrollment_outlook(student, course, now=now)
     return render_template(
         "catalog/course.html", course=course, seats=seats, viewer=viewer, blockers=blockers,
+        permission=permission, Override=services.Override,
         completed=completed, student=student, form=CourseActionForm(), Status=Status,
         window=course.term.window_state(now), drop_open=now <= course.term.drop_deadline,
     )

@@ -22,6 +22,7 @@ from .eligibility import (
     IMPORT_OVERRIDES,
     PROMOTION_OVERRIDES,
     enrollment_blockers,
+    enrollment_outlook,
 )
 from .enroll import enroll
 from .errors import REASON_REQUIRED, EnrollmentRefused, Override, Refusal, require_reason
@@ -36,7 +37,7 @@ __all__ = [
     "ENROLL_OVERRIDES", "GRADES", "IMPORT_OVERRIDES", "PROMOTION_OVERRIDES", "REASON_REQUIRED", "DropResult", "blocking_holds", "clear_hold", "place_hold", "EnrollmentRefused", "NotInWriteTransaction",
     "OfferOutcome", "accept_offer", "decline_offer",
     "Override", "Promotions", "Refusal", "SeatCount", "Source", "Status", "complete", "drop",
-    "enroll", "enroll_many", "enrollment_blockers", "grant_permission", "revoke_permission",
+    "enroll", "enroll_many", "enrollment_blockers", "enrollment_outlook", "grant_permission", "revoke_permission",
     "history_for_course", "history_for_student",
     "lock_course", "lock_course_for", "move", "promote", "require_reason", "seat_count", "seat_counts", "set_capacity", "waitlist_position",
     "waitlist_positions", "write_transaction",

@@ -479,7 +479,15 @@ def enrollment_blockers(student: Student, course: Course, *, now: datetime) -> l
 
     An empty list means `enroll` would succeed; read-only, no lock taken.
     """
-    return check_enroll(student, course, now=now)
+    return enrollment_outlook(student, course, now=now)[0]
+
+
+def enrollment_outlook(student: Student, course: Course, *, now: datetime
+                       ) -> tuple[list[Refusal], GrantedPermission | None]:
+    """What the course page says before the click: every blocker (as `enrollment_blockers`),
+    and the instructor permission that the student's enroll would use, if any."""
+    facts = load_facts(student, course, now=now)
+    return evaluate(facts), facts.permission
 
 
 def promotion_refusals(student: Student, course: Course, load: TermLoad, *, now: datetime,
