@@ -9,7 +9,8 @@ from enrollment.database import write_transaction
 from enrollment.extensions import db
 from enrollment.models import Enrollment, Source, Status
 from enrollment.services import EnrollmentRefused, Override
-from enrollment.services.eligibility import RULES, Facts, evaluate
+from enrollment.services.eligibility import RULES, evaluate
+from enrollment.services.facts import Facts
 from tests.factories import NOW
 
 

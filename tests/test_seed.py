@@ -24,7 +24,7 @@ from enrollment.models import (
     User,
 )
 from enrollment.services.counts import SeatCount
-from enrollment.services.eligibility import load_facts
+from enrollment.services.facts import load_facts
 from tests.factories import NOW
 
 

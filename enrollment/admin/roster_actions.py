@@ -19,14 +19,8 @@ from ..services import enroll as enroll_service
 from ..services import move as move_service
 from ..services import promote as promote_service
 from ..services.drop import deadline_refusal
-from ..services.eligibility import (
-    TermLoad,
-    check_enroll,
-    evaluate,
-    load_facts,
-    promotion_refusals,
-    term_load,
-)
+from ..services.eligibility import check_enroll, evaluate, promotion_refusals
+from ..services.facts import TermLoad, load_facts, term_load
 from .roster_forms import AddForm, CompleteForm, DropForm, MoveForm, PromoteForm
 
 

@@ -4,7 +4,8 @@ Views, the admin, the CLI and the importer call these functions inside
 `enrollment.database.write_transaction`; the functions take the actor, the student, the
 course and the time as arguments, flush, and never commit.
 
-Where is what: eligibility.py (the rules and their registry), errors.py (refusals, overrides,
+Where is what: eligibility.py (the rules and their registry), facts.py (what the rules
+look at, read in one statement), errors.py (refusals, overrides,
 the reason rule), enroll.py, drop.py, waitlist.py (promotion), staff.py (promote, move,
 complete, capacity), batch.py (many at once), permissions.py (instructor permissions),
 locking.py, counts.py (seats), audit.py. Around the rules: outbox.py (events to messages and

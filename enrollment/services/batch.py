@@ -17,9 +17,10 @@ from ..database import rows_in, scalars_in
 from ..extensions import db
 from ..models import Course, Enrollment, Source, Status, Student, User, prerequisite_links
 from .counts import seat_counts
-from .eligibility import Completions, Facts, TermLoad, evaluate, skipped_rules, voice_for
+from .eligibility import evaluate, skipped_rules
 from .enroll import NewLinks, add_link, checked_override
 from .errors import EnrollmentRefused, Override
+from .facts import Completions, Facts, TermLoad, voice_for
 from .holds import registration_gates
 from .locking import lock_courses, lock_students
 from .waitlist import release_first

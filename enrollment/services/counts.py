@@ -128,7 +128,7 @@ def seat_count_parts(ids, shape):
     'p' seated (enrolled or offered) students (a) per program in a course that has such a
     reservation.
     Read them back with `SeatRows`. The enroll path reads them with the rules' facts, in one
-    round trip (`eligibility.load_facts`)."""
+    round trip (`facts.load_facts`)."""
     def within(column):
         return column.in_(ids) if getattr(ids, "expanding", False) else column == ids
 

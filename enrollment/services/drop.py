@@ -8,8 +8,8 @@ from ..clock import wall_clock
 from ..extensions import db
 from ..models import Action, Course, Enrollment, Status, Student, User
 from . import audit
-from .eligibility import existing_link
 from .errors import EnrollmentRefused, Override, Refusal, overrode, require_reason
+from .facts import existing_link
 from .locking import lock_course
 from .waitlist import expire_offer, fill_from_waitlist
 

@@ -11,8 +11,9 @@ from ..extensions import db
 from ..models import Action, Course, Enrollment, Source, Status, Student, User
 from . import audit
 from .counts import SeatCount
-from .eligibility import evaluate, lifted_by_permission, load_facts, skipped_rules
+from .eligibility import evaluate, lifted_by_permission, skipped_rules
 from .errors import EnrollmentRefused, Override, overrode, require_reason
+from .facts import load_facts
 from .locking import lock_course_for
 from .permissions import use_permission
 from .waitlist import release_first

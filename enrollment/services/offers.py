@@ -15,8 +15,9 @@ from ..extensions import db
 from ..models import Action, Course, Enrollment, Source, Status, Student, User
 from . import audit
 from .drop import drop
-from .eligibility import existing_link, promotion_refusals, term_load
+from .eligibility import promotion_refusals
 from .errors import EnrollmentRefused
+from .facts import existing_link, term_load
 from .locking import lock_course_for
 from .waitlist import fill_from_waitlist, set_status
 

@@ -2,7 +2,7 @@
 
 A permission lifts named rules for one student in one course, for one use: the student's
 next successful enroll in that course (`enroll.enroll`, in its transaction). The rules engine
-reads an unused permission with the other facts (`eligibility.load_facts`), so the course
+reads an unused permission with the other facts (`facts.load_facts`), so the course
 page's "why can't I enroll" and the enroll itself decide alike. Grants and revocations lock
 the course, so that they cannot cross an enroll that is using the permission.
 """
@@ -16,8 +16,9 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..fields import strip_text
 from ..models import Course, Permission, Student, User
-from .eligibility import ENROLL_OVERRIDES, GrantedPermission
+from .eligibility import ENROLL_OVERRIDES
 from .errors import EnrollmentRefused, Override
+from .facts import GrantedPermission
 from .locking import lock_course
 
 # The rules an instructor may lift, in the order forms offer them. A name without a rule in

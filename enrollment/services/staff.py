@@ -8,9 +8,10 @@ from ..models import Action, Course, Enrollment, Source, Status, Student, User
 from . import audit
 from .counts import seat_count
 from .drop import drop
-from .eligibility import existing_link, promotion_refusals, term_load
+from .eligibility import promotion_refusals
 from .enroll import enroll
 from .errors import EnrollmentRefused, Override, overrode
+from .facts import existing_link, term_load
 from .grades import GRADES, IN_ORDER
 from .locking import lock_course, lock_courses
 from .reservations import over_capacity_message, reserved_total

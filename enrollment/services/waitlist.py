@@ -27,8 +27,9 @@ from ..models import (
 )
 from . import audit
 from .counts import SeatCount, seat_count
-from .eligibility import promotion_refusals, term_loads
+from .eligibility import promotion_refusals
 from .errors import Refusal
+from .facts import term_loads
 from .holds import blocking_holds
 
 _MARK_RELEASED = (
