@@ -3,8 +3,7 @@
 is never edited: a token that should change is revoked and a new one made."""
 from __future__ import annotations
 
-from flask import flash, g
-from flask_admin import expose
+from flask import flash
 from flask_admin.actions import action
 from flask_admin.form import BaseForm
 from flask_login import current_user
@@ -19,7 +18,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..fields import strip, strip_text
 from ..models import ApiToken, Scope
-from .base import StaffModelView, flash_outcome, time_filters
+from .base import ShowOnceOnCreate, StaffModelView, flash_outcome, time_filters
 from .bulk import MAX_ITEMS
 from .forms import MultiCheckboxField
 
@@ -53,7 +52,7 @@ def _state(view, context, model, name):
     return model.state(clock.now())
 
 
-class ApiTokenView(StaffModelView):
+class ApiTokenView(ShowOnceOnCreate, StaffModelView):
     can_edit = False
     can_delete = False
     can_export = False
@@ -97,22 +96,11 @@ class ApiTokenView(StaffModelView):
         except tokens.TokenInputError as exc:
             flash_outcome(exc.message, "danger")
             return False
-        g.api_token_shown = new
+        self.show_once(new)
         flash_outcome(f"API token {new.token.prefix}… created.", "success")
         return new.token
 
-    # The token is shown on the page that answers the create (never in a redirect, which
-    # would carry it in the session cookie), and never again.
-    @expose("/new/", methods=("GET", "POST"))
-    def create_view(self):
-        g.api_token_shown = None
-        try:
-            response = super().create_view()
-            new = g.get("api_token_shown")
-        finally:
-            g.pop("api_token_shown", None)
-        if new is None:
-            return response
+    def created_page(self, new):
         return self.render("admin/api_tokens/created.html", token=new.token, secret=new.secret,
                            return_url=self.get_url(".index_view"))
 

@@ -276,3 +276,27 @@ class ReadOnlyModelView(StaffModelView):
 def editing_id() -> int | None:
     """The id of the record on an edit page (None on a create page)."""
     return parse_id(request.args.get("id"))
+
+
+class ShowOnceOnCreate:
+    """For a view whose create makes a secret (an API token, a webhook signing secret): the
+    secret is shown on the page that answers the create (never in a redirect, which would
+    carry it in the session cookie), and never again. `create_model` hands what it made to
+    `show_once`; `created_page` renders it."""
+
+    def show_once(self, made) -> None:
+        g.admin_show_once = made
+
+    def created_page(self, made):
+        raise NotImplementedError
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        g.admin_show_once = None
+        try:
+            response = super().create_view()
+            made = g.get("admin_show_once")
+        finally:
+            g.pop("admin_show_once", None)
+        return response if made is None else self.created_page(made)
+

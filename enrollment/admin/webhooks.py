@@ -2,7 +2,7 @@
 and the delivery log (read-only)."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, request
+from flask import flash, redirect, request
 from flask_admin import expose
 from flask_admin.form import BaseForm
 from flask_login import current_user
@@ -16,7 +16,13 @@ from ..extensions import db
 from ..fields import strip, strip_text
 from ..models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint, parse_id
 from ..services import webhooks
-from .base import ReadOnlyModelView, StaffModelView, flash_outcome, time_filters
+from .base import (
+    ReadOnlyModelView,
+    ShowOnceOnCreate,
+    StaffModelView,
+    flash_outcome,
+    time_filters,
+)
 from .forms import MultiCheckboxField
 from .outbox import DeliveryStateFilter
 
@@ -42,7 +48,7 @@ def _events(view, context, model, name):
     return ", ".join(model.events.split()) if model.events else "all"
 
 
-class WebhookEndpointView(StaffModelView):
+class WebhookEndpointView(ShowOnceOnCreate, StaffModelView):
     column_list = ["url", "description", "events", "active", "secret", "created_at",
                    "created_by.name"]
     column_labels = {"url": "URL", "events": "Event types", "created_at": "Created (UTC)",
@@ -90,7 +96,7 @@ class WebhookEndpointView(StaffModelView):
         except webhooks.WebhookInputError as exc:
             flash_outcome(exc.message, "danger")
             return False
-        g.webhook_secret_shown = endpoint
+        self.show_once(endpoint)
         flash_outcome(f"Webhook endpoint {endpoint.url} added.", "success")
         return endpoint
 
@@ -107,18 +113,7 @@ class WebhookEndpointView(StaffModelView):
         flash_outcome(f"Webhook endpoint {model.url} saved.", "success")
         return True
 
-    # The secret is shown on the page that answers the create (never in a redirect, which
-    # would carry it in the session cookie), and never again.
-    @expose("/new/", methods=("GET", "POST"))
-    def create_view(self):
-        g.webhook_secret_shown = None
-        try:
-            response = super().create_view()
-            endpoint = g.get("webhook_secret_shown")
-        finally:
-            g.pop("webhook_secret_shown", None)
-        if endpoint is None:
-            return response
+    def created_page(self, endpoint):
         return self._show_secret(endpoint, "created")
 
     @expose("/rotate/", methods=("GET", "POST"))
