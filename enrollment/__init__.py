@@ -40,14 +40,17 @@ def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (register the tables on the metadata)
     from .database import configure_engine
     from .extensions import csrf, db, login_manager, migrate
+    from .replica import init_app as init_replica
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    init_replica(app)
     with app.app_context():
-        configure_engine(db.engine, write_wait=app.config["WRITE_WAIT_SECONDS"])
+        for engine in db.engines.values():  # the primary, and the replica when there is one
+            configure_engine(engine, write_wait=app.config["WRITE_WAIT_SECONDS"])
         if app.config["CHECK_DATABASE"]:
             _check_database(db.engine)
 

@@ -23,6 +23,8 @@ DEFAULTS = {
     "WRITE_WAIT_SECONDS": 10,
     # The school's wall clock: course meeting times are local times in this zone (zoneinfo).
     "SCHOOL_TIMEZONE": "UTC",
+    # The school's name: the OneRoster org of type `school` above the departments.
+    "SCHOOL_NAME": "Enrollment University",
     "FIXED_NOW": None,
     "CHECK_DATABASE": True,
     "PASSWORD_MIN_LENGTH": 10,
@@ -65,7 +67,7 @@ DEFAULTS = {
 
 # Every configuration name is read plain and with the FLASK_ prefix; the prefixed one wins
 # (from_prefixed_env runs last).
-PLAIN_ENV = ("DATABASE_URL", *DEFAULTS)
+PLAIN_ENV = ("DATABASE_URL", "DATABASE_REPLICA_URL", *DEFAULTS)
 
 
 class ConfigError(click.ClickException):
@@ -206,6 +208,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
                                                              or default)
     else:
         app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config.get("DATABASE_REPLICA_URL"):
+        app.config["SQLALCHEMY_BINDS"] = {
+            **(app.config.get("SQLALCHEMY_BINDS") or {}),
+            "replica": database_uri(app.config["DATABASE_REPLICA_URL"], "DATABASE_REPLICA_URL")}
 
     school_tz = app.config.get("SCHOOL_TIMEZONE") or "UTC"
     try:
@@ -235,21 +241,22 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             )
 
 
-def database_uri(url: str) -> str:
-    """Validate a database URL and pick the psycopg 3 driver for plain PostgreSQL URLs."""
+def database_uri(url: str, name: str = "DATABASE_URL") -> str:
+    """Validate a database URL (the setting `name`) and pick the psycopg 3 driver for plain
+    PostgreSQL URLs."""
     url = (url or "").strip()
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(
-            f"DATABASE_URL {url!r} is not a database URL: use e.g. "
+            f"{name} {url!r} is not a database URL: use e.g. "
             "postgresql+psycopg://user@127.0.0.1/enrollment or sqlite:///path/to/file.sqlite3."
         ) from None
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError(
-            f"DATABASE_URL uses {parsed.get_backend_name()!r}: Enrollment supports sqlite and "
+            f"{name} uses {parsed.get_backend_name()!r}: Enrollment supports sqlite and "
             "postgresql (postgresql+psycopg://…)."
         )
     return parsed.render_as_string(hide_password=False)

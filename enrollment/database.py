@@ -149,6 +149,7 @@ def in_write_transaction(session: Session | scoped_session) -> bool:
 WROTE = "enrollment_wrote"  # session.info: the open transaction has flushed changes
 LOCKED = "enrollment_locked"  # session.info: {course id: course} locked in the transaction
 LOCKED_STUDENTS = "enrollment_locked_students"  # session.info: student ids locked likewise
+PRIMARY_ONLY = "enrollment_primary_only"  # session.info: no read may go to a replica
 
 
 @contextmanager
@@ -175,12 +176,15 @@ def write_transaction(session: Session | scoped_session) -> Iterator[Session]:
         _end_reading(session)
     if not session.in_transaction():
         session.connection(execution_options={IMMEDIATE: True})
+    session.info[PRIMARY_ONLY] = True  # what the rules decide on is never a replica's copy
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info.pop(PRIMARY_ONLY, None)
 
 
 def _end_reading(session: Session) -> None:

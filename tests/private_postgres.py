@@ -23,8 +23,8 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 def _binaries() -> Path | None:
     found = shutil.which("pg_ctl")
-    if found:
-        return Path(found).parent
+    if found:  # the folder of the real binaries (a PATH entry may hold only links to some)
+        return Path(found).resolve().parent
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     return Path(candidates[-1]).parent if candidates else None
 
@@ -60,6 +60,13 @@ class PrivateServer:
         if self.user is not None:
             command = ["runuser", "-u", "postgres", "--", *command]
         subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def replica_of(self, primary: PrivateServer) -> PrivateServer:
+        """Make this server a streaming replica of `primary` (a base backup with `-R`: it
+        starts as a standby that follows the primary's WAL over a replication connection)."""
+        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+                  "-D", str(self.data), "-R", "-X", "stream", "--no-sync")
+        return self
 
     def init(self) -> PrivateServer:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",

@@ -127,3 +127,14 @@ def test_bad_plain_settings_name_themselves(monkeypatch, name, value, message):
     with pytest.raises(SystemExit) as info:
         create_app({"CHECK_DATABASE": False, "SECRET_KEY": "k"})
     assert message in str(info.value.code)
+
+
+def test_replica_url_is_read_and_checked(monkeypatch):
+    monkeypatch.setenv("DATABASE_REPLICA_URL", "postgresql://reader@127.0.0.1/x")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "CHECK_DATABASE": False})
+    assert app.config["SQLALCHEMY_BINDS"] == {"replica": "postgresql+psycopg://reader@127.0.0.1/x"}
+    monkeypatch.setenv("DATABASE_REPLICA_URL", "mysql://x@y/z")
+    with pytest.raises(SystemExit) as info:
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert str(info.value).startswith("Error: DATABASE_REPLICA_URL uses 'mysql'")

@@ -21,6 +21,7 @@ from ..auth.access import student_required
 from ..database import locks_itself, write_transaction
 from ..extensions import db, login_manager
 from ..models import MAX_ID, Status
+from ..replica import use_replica
 from ..services import appointments
 from . import queries
 from .forms import CatalogSearchForm, CourseActionForm, page_number
@@ -33,6 +34,7 @@ from .messages import (
 )
 
 bp = Blueprint("catalog", __name__)
+bp.before_request(use_replica)  # GETs may read a replica (DATABASE_REPLICA_URL)
 # Ids beyond a 32-bit integer cannot exist (PostgreSQL would refuse the query): 404 by routing.
 COURSE_ID = f"<int(max={MAX_ID}):course_id>"
 

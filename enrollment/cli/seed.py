@@ -36,6 +36,7 @@ from ..models import (
     Term,
     User,
     new_session_token,
+    new_sourced_id,
     prerequisite_links,
 )
 from ..services import appointments
@@ -190,12 +191,14 @@ def write_school(school: DemoSchool, *, now: datetime) -> dict[Status, int]:
         student_ids = writer.reserve_ids(Student.__table__, len(school.students))
         joined = writer.stamp(now - timedelta(days=200))
         writer.insert(User.__table__, ("id", "email", "name", "password_hash", "role", "active",
-                                       "created_at", "session_token"),
+                                       "created_at", "session_token", "sourced_id",
+                                       "updated_at"),
                       [(user_ids[i], s.email, s.name, password_hash, Role.STUDENT.value, True,
-                        joined, new_session_token()) for i, s in enumerate(school.students)])
+                        joined, new_session_token(), new_sourced_id(), joined)
+                       for i, s in enumerate(school.students)])
         writer.insert(Student.__table__, ("id", "user_id", "student_number", "program",
-                                          "max_credits"),
-                      [(student_ids[i], user_ids[i], s.number, s.program, s.max_credits)
+                                          "max_credits", "updated_at"),
+                      [(student_ids[i], user_ids[i], s.number, s.program, s.max_credits, joined)
                        for i, s in enumerate(school.students)])
         _write_links(writer, school, student_ids, user_ids, course_ids, staff_id)
         if writer.sqlite:

@@ -13,6 +13,7 @@ from .catalog import (
 from .enrollments import SEAT_STATUSES, Action, Enrollment, EnrollmentEvent, Source, Status
 from .holds import Hold
 from .notifications import CourseEvent, Notification
+from .oneroster import Deletion, new_sourced_id
 from .permissions import Permission
 from .reservations import Reservation, program_key
 from .types import MAX_ID, parse_id
@@ -20,7 +21,7 @@ from .users import Role, Student, User, new_session_token, normalize_email
 from .webhooks import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "ApiToken", "Scope",
+    "ApiToken", "Scope", "Deletion", "new_sourced_id",
     "DAY_LETTERS", "EVENT_TYPES", "MAX_ID", "Action", "Appointment", "Course", "CourseEvent",
     "Department", "Enrollment", "EnrollmentEvent", "Notification", "WebhookDelivery",
     "WebhookEndpoint",

@@ -19,6 +19,7 @@ from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .oneroster import Sourced
 from .types import UTCDateTime, str_enum
 
 if TYPE_CHECKING:
@@ -39,8 +40,9 @@ prerequisite_links = Table(
 )
 
 
-class Department(db.Model):
+class Department(Sourced, db.Model):
     __tablename__ = "departments"
+    oneroster_kind = "org"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -67,8 +69,9 @@ OFFER_HOURS_DEFAULT = 24
 OFFER_HOURS_MAX = 336  # two weeks
 
 
-class Term(db.Model):
+class Term(Sourced, db.Model):
     __tablename__ = "terms"
+    oneroster_kind = "academicSession"
     __table_args__ = (
         CheckConstraint("enrollment_closes >= enrollment_opens", name="window_order"),
         CheckConstraint("classes_end >= classes_start", name="classes_order"),
@@ -117,8 +120,9 @@ def instructor_name(shown: str | None, account: User | None) -> str:
     return shown or (account.name if account is not None else "")
 
 
-class Course(db.Model):
+class Course(Sourced, db.Model):
     __tablename__ = "courses"
+    oneroster_kind = "class"
     __table_args__ = (
         UniqueConstraint("term_id", "code", name="uq_courses_term_code"),
         CheckConstraint("capacity >= 0", name="capacity_nonnegative"),

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..clock import utcnow
 from ..extensions import db
+from .oneroster import Modified, Sourced
 from .types import UTCDateTime, str_enum
 
 if TYPE_CHECKING:
@@ -27,8 +28,9 @@ class Role(enum.StrEnum):
     STAFF = "staff"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Sourced, db.Model):
     __tablename__ = "users"
+    oneroster_kind = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased (see `normalize_email`), so the unique constraint ignores case.
@@ -92,7 +94,7 @@ def normalize_email(value: str) -> str:
     return (value or "").strip().lower()
 
 
-class Student(db.Model):
+class Student(Modified, db.Model):
     __tablename__ = "students"
     __table_args__ = (CheckConstraint("max_credits > 0", name="max_credits_positive"),)
 

@@ -23,10 +23,12 @@ from ..catalog.queries import (
 )
 from ..extensions import db
 from ..models import MAX_ID, Status, Student
+from ..replica import use_replica
 from . import charts, exports, queries
 from .forms import ReportFilterForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+bp.before_request(use_replica)  # GETs may read a replica (DATABASE_REPLICA_URL)
 
 PAGE_SIZE = 50
 CHART_COURSES = 25
