@@ -40,6 +40,7 @@ def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (register the tables on the metadata)
     from .database import configure_engine
     from .extensions import csrf, db, login_manager, migrate
+    from .replica import engine as replica_engine
     from .replica import init_app as init_replica
 
     db.init_app(app)
@@ -49,8 +50,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     init_replica(app)
     with app.app_context():
-        for engine in db.engines.values():  # the primary, and the replica when there is one
-            configure_engine(engine, write_wait=app.config["WRITE_WAIT_SECONDS"])
+        for engine in (db.engine, replica_engine(app)):  # the primary, and any replica
+            if engine is not None:
+                configure_engine(engine, write_wait=app.config["WRITE_WAIT_SECONDS"])
         if app.config["CHECK_DATABASE"]:
             _check_database(db.engine)
 

@@ -209,9 +209,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     else:
         app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config.get("DATABASE_REPLICA_URL"):
-        app.config["SQLALCHEMY_BINDS"] = {
-            **(app.config.get("SQLALCHEMY_BINDS") or {}),
-            "replica": database_uri(app.config["DATABASE_REPLICA_URL"], "DATABASE_REPLICA_URL")}
+        app.config["DATABASE_REPLICA_URL"] = database_uri(app.config["DATABASE_REPLICA_URL"],
+                                                          "DATABASE_REPLICA_URL")
 
     school_tz = app.config.get("SCHOOL_TIMEZONE") or "UTC"
     try:

@@ -17,11 +17,11 @@ import time
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import Select
+from sqlalchemy import Engine, Select, create_engine
 
 from .database import PRIMARY_ONLY, READ_ONLY_METHODS
 
-BIND = "replica"
+EXTENSION = "enrollment.replica"  # app.extensions: the replica's engine
 PIN = "primary_until"  # in the Flask session: epoch seconds until which reads go to the primary
 PIN_SECONDS = 10
 _READS = "enrollment.replica_reads"  # in the WSGI environ: this request's reads may use it
@@ -32,7 +32,7 @@ class RoutingSession(FlaskSession):
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         if bind is None and _to_replica(self, mapper, clause):
-            return current_app.extensions["sqlalchemy"].engines[BIND]
+            return current_app.extensions[EXTENSION]
         return super().get_bind(mapper, clause=clause, bind=bind, **kwargs)
 
 
@@ -48,7 +48,11 @@ def _to_replica(session, mapper, clause) -> bool:
 
 
 def configured(app: Flask) -> bool:
-    return BIND in (app.config.get("SQLALCHEMY_BINDS") or {})
+    return EXTENSION in app.extensions
+
+
+def engine(app: Flask) -> Engine | None:
+    return app.extensions.get(EXTENSION)
 
 
 def use_replica() -> None:
@@ -59,8 +63,11 @@ def use_replica() -> None:
 
 
 def init_app(app: Flask) -> None:
-    if not configured(app):
+    """Create the replica's engine (with the primary's engine options) when one is set."""
+    url = app.config.get("DATABASE_REPLICA_URL")
+    if not url:
         return
+    app.extensions[EXTENSION] = create_engine(url, **app.config["SQLALCHEMY_ENGINE_OPTIONS"])
 
     @app.after_request
     def _pin_to_primary(response):

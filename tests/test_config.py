@@ -133,7 +133,7 @@ def test_replica_url_is_read_and_checked(monkeypatch):
     monkeypatch.setenv("DATABASE_REPLICA_URL", "postgresql://reader@127.0.0.1/x")
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
                       "CHECK_DATABASE": False})
-    assert app.config["SQLALCHEMY_BINDS"] == {"replica": "postgresql+psycopg://reader@127.0.0.1/x"}
+    assert app.config["DATABASE_REPLICA_URL"] == "postgresql+psycopg://reader@127.0.0.1/x"
     monkeypatch.setenv("DATABASE_REPLICA_URL", "mysql://x@y/z")
     with pytest.raises(SystemExit) as info:
         create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})

@@ -99,3 +99,27 @@ def test_session_tokens_for_existing_users_and_a_round_trip_with_data(empty_data
         assert students == 2
         assert schema_diff() == []
         db.engine.dispose()
+
+
+def trigger_names() -> set[str]:
+    query = ("SELECT name FROM sqlite_master WHERE type = 'trigger'"
+             if db.engine.dialect.name == "sqlite" else
+             "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+    with db.engine.connect() as conn:
+        return set(conn.execute(sa.text(query)).scalars())
+
+
+def test_the_summary_triggers_exist_after_upgrade_as_after_create_all(empty_database_url):
+    """A later migration that rebuilds `enrollments` or `enrollment_events` (SQLite batch
+    mode drops a table's triggers) must create the triggers again: the migrated schema has the
+    same triggers as `create_all`."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade()
+        migrated = trigger_names()
+        downgrade(revision="base")
+        db.create_all()
+        created = trigger_names()
+        db.drop_all()
+        db.engine.dispose()
+    assert migrated == created and len(created) >= 2

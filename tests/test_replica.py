@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from enrollment.clock import parse_datetime
 from enrollment.extensions import db
 from enrollment.models import Course, Enrollment, Status
+from enrollment.replica import engine as replica_engine
 from enrollment.services import enroll
 from tests import factories
 from tests.conftest import _build_app
@@ -48,10 +49,10 @@ def replicated_app():
                           "WTF_CSRF_ENABLED": False, "FIXED_NOW": factories.NOW},
                          create_tables=True)
         with app.app_context():
-            yield app, db.engines["replica"]
+            yield app, replica_engine(app)
             db.session.remove()
-            for engine in db.engines.values():
-                engine.dispose()
+            db.engine.dispose()
+            replica_engine(app).dispose()
     finally:
         if replica is not None:
             replica.remove()

@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Course, EnrollmentEvent, Status, Student
-from ..services.counts import STATUS_COUNTS, links_in
+from ..models import Course, CourseCount, EnrollmentEvent, Student
+from ..services.counts import STATUS_COUNTS
 
 TOP = 8
 
@@ -16,8 +16,8 @@ def dashboard_data() -> dict:
     totals = db.session.execute(select(
         select(func.count()).select_from(Student).scalar_subquery(),
         select(func.count()).select_from(Course).scalar_subquery(),
-        select(links_in(Status.ENROLLED)).scalar_subquery(),
-        select(links_in(Status.WAITLISTED)).scalar_subquery(),
+        select(func.coalesce(func.sum(CourseCount.enrolled), 0)).scalar_subquery(),
+        select(func.coalesce(func.sum(CourseCount.waitlisted), 0)).scalar_subquery(),
     )).one()
 
     per_course = STATUS_COUNTS.c

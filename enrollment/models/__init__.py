@@ -16,12 +16,13 @@ from .notifications import CourseEvent, Notification
 from .oneroster import Deletion, new_sourced_id
 from .permissions import Permission
 from .reservations import Reservation, program_key
+from .summaries import CourseCount, EnrolledDayChange
 from .types import MAX_ID, parse_id
 from .users import Role, Student, User, new_session_token, normalize_email
 from .webhooks import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "ApiToken", "Scope", "Deletion", "new_sourced_id",
+    "ApiToken", "Scope", "CourseCount", "Deletion", "EnrolledDayChange", "new_sourced_id",
     "DAY_LETTERS", "EVENT_TYPES", "MAX_ID", "Action", "Appointment", "Course", "CourseEvent",
     "Department", "Enrollment", "EnrollmentEvent", "Notification", "WebhookDelivery",
     "WebhookEndpoint",

@@ -82,7 +82,8 @@ class Enrollment(db.Model):
     source: Mapped[Source] = mapped_column(str_enum(Source, "enrollment_source"),
                                            default=Source.SELF)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed: the admin's list of links shows the latest changes first.
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     student: Mapped[Student] = relationship(back_populates="enrollments")

@@ -14,15 +14,12 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import (
-    Date,
     DateTime,
     Select,
     String,
-    and_,
     bindparam,
     case,
     func,
-    or_,
     select,
     type_coerce,
 )
@@ -34,8 +31,8 @@ from ..extensions import db
 from ..models import (
     Course,
     Department,
+    EnrolledDayChange,
     Enrollment,
-    EnrollmentEvent,
     Status,
     Student,
     Term,
@@ -248,18 +245,6 @@ def grand_total(parts: list[Totals]) -> Totals:
                   sum(p.waitlisted for p in parts), sum(p.offered for p in parts))
 
 
-def _net_enrolled_delta():
-    """+1 when a change gave the link a seat, -1 when it took one away (from the audit's
-    status before and after), so the running sum is the number enrolled."""
-    before, after = EnrollmentEvent.status_before, EnrollmentEvent.status_after
-    enrolled = Status.ENROLLED
-    return case(
-        (and_(after == enrolled, or_(before.is_(None), before != enrolled)), 1),
-        (and_(before == enrolled, or_(after.is_(None), after != enrolled)), -1),
-        else_=0,
-    )
-
-
 @dataclass(frozen=True)
 class DayCount:
     day: date
@@ -269,11 +254,12 @@ class DayCount:
 
 def enrolled_over_time(term_id: int, department_id: int | None = None,
                        q: str = "") -> list[DayCount]:
-    """Net enrolled seats at the end of each day with audit events (UTC days), one query."""
-    day = func.date(EnrollmentEvent.at, type_=Date)
+    """Net enrolled seats at the end of each day with audit events (UTC days), one query
+    over the per-course, per-day changes the database keeps (`models.summaries`)."""
+    day = EnrolledDayChange.day
     stmt = (
-        select(day, func.sum(_net_enrolled_delta()))
-        .join(Course, Course.id == EnrollmentEvent.course_id)
+        select(day, func.sum(EnrolledDayChange.change))
+        .join(Course, Course.id == EnrolledDayChange.course_id)
         .where(*course_conditions(q, term_id, department_id))
         .group_by(day)
         .order_by(day)

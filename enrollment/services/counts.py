@@ -10,7 +10,15 @@ from datetime import datetime
 from sqlalchemy import bindparam, case, func, literal, null, select, union_all
 
 from ..extensions import db
-from ..models import SEAT_STATUSES, Enrollment, Reservation, Status, Student, program_key
+from ..models import (
+    SEAT_STATUSES,
+    CourseCount,
+    Enrollment,
+    Reservation,
+    Status,
+    Student,
+    program_key,
+)
 
 
 @dataclass(frozen=True)
@@ -88,33 +96,20 @@ class SeatCount:
 
 
 def links_in(status: Status):
-    """SQL aggregate: how many of the grouped `enrollments` rows have `status`.
-
-    The one way a status is counted: the seat counts below, the catalog (through them), the
-    reports and the admin dashboard (through `STATUS_COUNTS`) all use it.
-    """
+    """SQL aggregate: how many of the grouped `enrollments` rows have `status`: how a seat
+    decision counts the links themselves, under the course lock."""
     return func.count(case((Enrollment.status == status, 1)))
 
 
-def links_seated():
-    """SQL aggregate: how many of the grouped `enrollments` rows take a seat (enrolled or
-    offered): what is compared with capacity."""
-    return func.count(case((Enrollment.status.in_(SEAT_STATUSES), 1)))
-
-
 # Links enrolled, offered, waitlisted and completed per course, and the seats taken (enrolled
-# and offered): a subquery to outer-join on `course_id`. A course without links has no row
-# here (read its counts through coalesce).
+# and offered): a subquery to outer-join on `course_id`, read from the summary the database
+# keeps (`models.summaries`) — what the catalog, the reports and the dashboard show. A course
+# without links may have no row here (read its counts through coalesce).
+_counts = CourseCount.__table__.c
 STATUS_COUNTS = (
-    select(
-        Enrollment.course_id.label("course_id"),
-        links_in(Status.ENROLLED).label("enrolled"),
-        links_in(Status.OFFERED).label("offered"),
-        links_seated().label("seated"),
-        links_in(Status.WAITLISTED).label("waitlisted"),
-        links_in(Status.COMPLETED).label("completed"),
-    )
-    .group_by(Enrollment.course_id)
+    select(_counts.course_id, _counts.enrolled, _counts.offered,
+           (_counts.enrolled + _counts.offered).label("seated"), _counts.waitlisted,
+           _counts.completed)
     .subquery("status_counts")
 )
 
