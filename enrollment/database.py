@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import event
@@ -240,3 +241,29 @@ def scalars_in(session: Session | scoped_session, statement_for, values) -> list
 def rows_in(session: Session | scoped_session, statement_for, values) -> list:
     """`session.execute(statement_for(batch))` over `in_batches(values)`, all rows."""
     return [row for batch in in_batches(values) for row in session.execute(statement_for(batch))]
+
+
+class LazyLoadInList(RuntimeError):
+    """A programming error: a list page or an export loaded a relationship row by row."""
+
+
+_NO_LAZY_LOADS: ContextVar[bool] = ContextVar("enrollment_no_lazy_loads", default=False)
+
+
+@contextmanager
+def no_lazy_loads() -> Iterator[None]:
+    """Within the block a lazy load (one query per object) raises `LazyLoadInList`: lists and
+    exports load what their rows show with the page (eager or select-in loads still run)."""
+    token = _NO_LAZY_LOADS.set(True)
+    try:
+        yield
+    finally:
+        _NO_LAZY_LOADS.reset(token)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_lazy_loads(state) -> None:
+    if _NO_LAZY_LOADS.get() and state.lazy_loaded_from is not None:
+        raise LazyLoadInList(
+            f"lazy load of {state.lazy_loaded_from.class_.__name__} in a list: "
+            "load it with the page (joinedload or selectinload)")

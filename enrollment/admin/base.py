@@ -15,6 +15,7 @@ from flask_admin.tools import iterdecode
 from sqlalchemy import tuple_
 from sqlalchemy.exc import IntegrityError
 
+from ..database import no_lazy_loads
 from ..extensions import db
 from ..models import parse_id
 from ..reports.safe_cells import safe_cell
@@ -76,6 +77,11 @@ def _error_labels(form) -> list[str]:
     return labels
 
 
+def _without_lazy_loads(chunks):
+    with no_lazy_loads():
+        yield from chunks
+
+
 class StaffModelView(StaffOnly, ModelView):
     """A Flask-Admin model view for staff, exporting CSV/XLSX with neutralised formulas."""
 
@@ -100,6 +106,13 @@ class StaffModelView(StaffOnly, ModelView):
     def __init__(self, model, **kwargs):
         # Flask-Admin 2 wants the SQLAlchemy object; a bare session is deprecated (warns).
         super().__init__(model, db, **kwargs)
+
+    # A list and its exports load what their rows show with the page (each view's `get_query`
+    # names it): a lazy load there would be one more query per row, so it raises instead.
+    @expose("/")
+    def index_view(self):
+        with no_lazy_loads():
+            return super().index_view()
 
     # Flask-Admin's form scaffolding already adds an "Already exists." check on unique columns;
     # this message covers a race past it, or a CHECK constraint.
@@ -127,8 +140,11 @@ class StaffModelView(StaffOnly, ModelView):
     @expose("/export/<export_type>/")
     def export(self, export_type):
         export_sheets.register()
-        with export_sheets.sheet_title(str(self.name)):
-            return super().export(export_type)
+        with export_sheets.sheet_title(str(self.name)), no_lazy_loads():
+            response = super().export(export_type)
+        if response.is_streamed:  # the CSV rows are written after the view returned
+            response.response = _without_lazy_loads(response.response)
+        return response
 
     def _one_message_per_outcome(self, view):
         # `g` outlives the request when an app context was already pushed (tests, CLI), so the
