@@ -84,6 +84,7 @@ def _register_parts(app: Flask) -> None:
         shell,
         teach,
     )
+    from .oneroster import rest as oneroster_rest
 
     security.init_app(app)
     navigation.init_app(app)
@@ -94,6 +95,7 @@ def _register_parts(app: Flask) -> None:
     reports.init_app(app)
     teach.init_app(app)
     api.init_app(app)
+    oneroster_rest.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
     shell.init_app(app)

@@ -96,6 +96,15 @@ class TermFields(Form):
         return ok
 
 
+class CrosslistFields(Form):
+    """A cross-listed group of a term: its key (any case; stored upper-cased) and its seat
+    pool, the group's seated total at most (on top of each section's own capacity)."""
+
+    key = TextField("Cross-list key", max_length=40, required=True,
+                    validators=[Code("a group key")], filters=[upper])
+    capacity = WholeNumberField("Pool capacity", minimum=0, maximum=MAX_SEATS, required=True)
+
+
 class CourseFields(Form):
     code = TextField("Code", max_length=20, required=True, validators=[Code()], filters=[upper])
     title = TextField("Title", max_length=200, required=True)

@@ -44,6 +44,7 @@ def course_form(course, **overrides) -> dict:
         if course.start_time else "", "end_time": course.end_time.strftime("%H:%M")
         if course.end_time else "", "location": course.location,
         "prerequisites": ",".join(str(p.id) for p in course.prerequisites),
+        "corequisites": ",".join(str(c.id) for c in course.corequisites),
         "students": ",".join(str(s.id) for s in course.students),
     }
     data.update(overrides)

@@ -241,6 +241,7 @@ def test_course_loader_reads_what_the_page_needs_with_the_course(app, make_cours
 
     course = make_course()
     course.prerequisites.append(make_course(code="P1"))
+    course.corequisites.append(make_course(term=course.term, code="Q1"))
     course_id, term_code, department_code = course.id, course.term.code, course.department.code
     db.session.commit()
     with count_queries() as plain:
@@ -250,8 +251,9 @@ def test_course_loader_reads_what_the_page_needs_with_the_course(app, make_cours
     with count_queries() as page:
         loaded = course_or_404(course_id, *COURSE_DETAILS)
         assert [p.code for p in loaded.prerequisites] == ["P1"]
+        assert [c.code for c in loaded.corequisites] == ["Q1"]
         assert loaded.term.code == term_code
-    assert (plain.count, page.count) == (1, 2)
+    assert (plain.count, page.count) == (1, 3)
     # Beyond the INTEGER range: a 404 without asking the database (PostgreSQL would refuse).
     with count_queries() as huge:
         for bad in (2**31, 10**30, 0, -1):

@@ -52,8 +52,9 @@ def permissions() -> list[Permission]:
 
 
 def test_the_rules_offered_are_those_with_a_rule_in_the_registry():
-    assert [o.value for o in PERMISSION_OVERRIDES] == ["capacity", "prerequisites", "repeat"]
-    assert UNAVAILABLE == ("corequisites",)  # no co-requisite rule yet: nothing to lift
+    assert [o.value for o in PERMISSION_OVERRIDES] == ["capacity", "prerequisites",
+                                                       "corequisites", "repeat"]
+    assert UNAVAILABLE == ()  # every rule an instructor may lift is in the registry
 
 
 def test_a_capacity_permission_enrolls_past_a_full_course_once(full, make_student,
@@ -169,7 +170,6 @@ def test_a_used_permission_cannot_be_revoked(full, make_student):
     ([], "Because", "rules_required"),
     (["teleport"], "Because", "unknown_rule"),
     (["capacity", "window"], "Because", "unknown_rule"),  # staff's override, not a permission
-    (["corequisites"], "Because", "rule_unavailable"),
     (["capacity"], "   ", "reason_required"),
     (["capacity"], "\x00\x01", "reason_required"),
 ])

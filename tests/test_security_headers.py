@@ -59,7 +59,9 @@ def _url(app, rule, school) -> str:
                   rule.endpoint),
               "filename": {"static": "site.css", "admin.static": "admin/js/helpers.js",
                            "api_docs.asset": "swagger-ui.css"}.get(rule.endpoint),
-              "student_number": "me"}
+              "student_number": "me",
+              # OneRoster: any sourcedId (unknown here: a 401 without a token anyway)
+              "sourced_id": "x", "class_id": "x", "path": "classes"}
     missing = [a for a in rule.arguments if values.get(a) is None]
     assert not missing, f"{rule.rule}: no test value for {missing}"
     return app.url_map.bind("localhost").build(rule.endpoint,

@@ -72,6 +72,11 @@ MATRIX = [
     ("POST", "/api/v1/courses/{course}/enrollments", (401, 401, 401, 401, 401)),
     ("DELETE", "/api/v1/courses/{course}/enrollments/me", (401, 401, 401, 401, 401)),
     ("GET", "/api/v1/openapi.json", (200, 200, 200, 200, 200)),
+    # OneRoster: a bearer access token only; the session cookie never authorizes.
+    ("GET", "/ims/oneroster/v1p1/classes", (401, 401, 401, 401, 401)),
+    ("GET", "/ims/oneroster/v1p1/users", (401, 401, 401, 401, 401)),
+    ("GET", "/ims/oneroster/v1p1/enrollments", (401, 401, 401, 401, 401)),
+    ("POST", "/oauth/token", (401, 401, 401, 401, 401)),
     ("GET", "/api/docs", (200, 200, 200, 200, 200)),
     ("GET", "/auth/login", (200, 302, 302, 302, 302)),
     ("GET", "/auth/register", (200, 302, 302, 302, 302)),
@@ -205,7 +210,7 @@ def _post_routes(app):
 
 
 def _fill(rule, course_id) -> str:
-    values = {"course_id": course_id, "op": "drop", "permission_id": 1}
+    values = {"course_id": course_id, "op": "drop", "permission_id": 1, "path": "classes"}
     url = rule.rule
     for arg in rule.arguments:
         url = re.sub(rf"<(?:[^:>]+:)?{arg}(?:\([^)]*\))?>", str(values[arg]), url)
@@ -237,7 +242,8 @@ def test_every_post_route_refuses_a_missing_or_foreign_csrf_token(app, client, l
                     "confirm": PASSWORD, "kind": "terms", "payload": "x", **extra}
             response = client.post(url, data=data)
             # The API takes no cookie and no CSRF token: a session alone is 401 there.
-            expected = 401 if url.startswith("/api/") else 400
+            # Nor does the OneRoster token endpoint (client credentials): 401 without them.
+            expected = 401 if url.startswith(("/api/", "/oauth/token", "/ims/")) else 400
             assert response.status_code == expected, (url, extra.keys(), response.status_code)
     assert _counts() == before
     # Still logged in: the logout without a token did nothing.

@@ -231,3 +231,54 @@ def test_the_demo_has_appointments_and_holds_but_not_for_the_named_logins(seeded
         user = db.session.scalar(sa.select(User).where(User.email == email))
         assert appointment_service.upcoming(user.student, now) == []
         assert not [h for h in holds if h.student_id == user.student.id]
+
+
+def test_the_demo_has_corequisites_its_students_satisfy(seeded):
+    """A few courses are taken with another of their term; every student holding one is
+    enrolled in its co-requisite or passed it (what the rules would have allowed)."""
+    from enrollment.models import corequisite_links
+    from enrollment.services import grades
+
+    pairs = db.session.execute(sa.select(corequisite_links)).all()
+    assert 1 <= len(pairs) <= 3
+    for course_id, corequisite_id in pairs:
+        course, needed = db.session.get(Course, course_id), db.session.get(Course, corequisite_id)
+        assert course.term_id == needed.term_id and course.id != needed.id
+        assert f"Taken with {needed.code}." in course.description
+        holders = db.session.scalars(sa.select(Enrollment).where(
+            Enrollment.course_id == course_id, Enrollment.status != Status.COMPLETED)).all()
+        assert holders  # the demo links courses that have students
+        for link in holders:
+            mine = {(e.course.code, e.course.term_id, e.status, e.grade)
+                    for e in link.student.enrollments}
+            assert (needed.code, needed.term_id, Status.ENROLLED, None) in mine or any(
+                code == needed.code and status == Status.COMPLETED and grades.passed(grade)
+                for code, _, status, grade in mine)
+
+
+def test_the_demo_has_a_few_waitlist_entries_with_a_swap(seeded):
+    from enrollment.models import WaitlistSwap
+
+    swaps = db.session.scalars(sa.select(WaitlistSwap)).all()
+    assert 1 <= len(swaps) <= 3
+    for swap in swaps:
+        waiting = db.session.get(Enrollment, (swap.student_id, swap.course_id))
+        kept = db.session.get(Enrollment, (swap.student_id, swap.drop_course_id))
+        assert waiting.status == Status.WAITLISTED and kept.status == Status.ENROLLED
+        assert waiting.course.term_id == kept.course.term_id
+
+
+def test_the_demo_has_cross_listed_groups_whose_pools_hold(seeded):
+    from enrollment.models import Crosslist, crosslist_sections
+
+    groups = db.session.scalars(sa.select(Crosslist)).all()
+    assert 1 <= len(groups) <= 2
+    for group in groups:
+        ids = db.session.scalars(sa.select(crosslist_sections.c.course_id).where(
+            crosslist_sections.c.crosslist_id == group.id)).all()
+        assert len(ids) == 2
+        seats = services.seat_count(ids[0], now=clock.now())
+        assert seats.pool == group.capacity and seats.pool_taken <= group.capacity
+        holders = [set(db.session.scalars(sa.select(Enrollment.student_id).where(
+            Enrollment.course_id == i))) for i in ids]
+        assert not holders[0] & holders[1]

@@ -30,11 +30,13 @@ def register_views(admin: Admin) -> None:
     from ..models import (
         ApiToken,
         Course,
+        Crosslist,
         Department,
         Enrollment,
         EnrollmentEvent,
         Hold,
         Notification,
+        OneRosterClient,
         Reservation,
         Student,
         Term,
@@ -46,9 +48,11 @@ def register_views(admin: Admin) -> None:
     from .audit import AuditView
     from .catalog_views import DepartmentView, TermView
     from .courses import CourseView
+    from .crosslists import CrosslistView
     from .enrollments import EnrollmentView
     from .holds import HoldView
     from .imports import ImportView
+    from .oneroster_clients import OneRosterClientView
     from .outbox import OutboxView
     from .reservations import ReservationView
     from .students import StudentView
@@ -60,6 +64,7 @@ def register_views(admin: Admin) -> None:
     admin.add_view(EnrollmentView(Enrollment, name="Enrollments", endpoint="enrollment"))
     admin.add_view(HoldView(Hold, name="Holds", endpoint="hold"))
     admin.add_view(ReservationView(Reservation, name="Reserved seats", endpoint="reservation"))
+    admin.add_view(CrosslistView(Crosslist, name="Cross-listed groups", endpoint="crosslist"))
     admin.add_view(TermView(Term, name="Terms", endpoint="term", category="Catalog"))
     admin.add_view(DepartmentView(Department, name="Departments", endpoint="department",
                                   category="Catalog"))
@@ -72,6 +77,8 @@ def register_views(admin: Admin) -> None:
                               category="Tools"))
     admin.add_view(ApiTokenView(ApiToken, name="API tokens", endpoint="api_token",
                                 category="Tools"))
+    admin.add_view(OneRosterClientView(OneRosterClient, name="OneRoster clients",
+                                       endpoint="oneroster_client", category="Tools"))
     admin.add_view(WebhookEndpointView(WebhookEndpoint, name="Endpoints", endpoint="webhook",
                                        category="Webhooks"))
     admin.add_view(WebhookDeliveryView(WebhookDelivery, name="Delivery log",

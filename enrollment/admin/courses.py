@@ -13,7 +13,16 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock, services
 from ..extensions import db
-from ..models import Course, Enrollment, Role, User, parse_id
+from ..models import (
+    Course,
+    Crosslist,
+    Enrollment,
+    Role,
+    User,
+    corequisite_links,
+    crosslist_sections,
+    parse_id,
+)
 from ..models.catalog import instructor_name
 from ..records import CourseFields
 from ..services import course_changes
@@ -36,6 +45,41 @@ def _waitlist(view, context, model, name):
     return f"{waiting} / {model.waitlist_capacity}"
 
 
+def corequisite_codes(course_ids: list[int]) -> dict[int, str]:
+    """{course id: its co-requisite codes, space-separated} in one query (the export's
+    column, as the courses CSV writes it)."""
+    found: dict[int, list[str]] = {}
+    if course_ids:
+        for course_id, code in db.session.execute(
+                select(corequisite_links.c.course_id, Course.code)
+                .join(Course, Course.id == corequisite_links.c.corequisite_id)
+                .where(corequisite_links.c.course_id.in_(course_ids)).order_by(Course.code)):
+            found.setdefault(course_id, []).append(code)
+    return {course_id: " ".join(codes) for course_id, codes in found.items()}
+
+
+def _corequisites(view, context, model, name):
+    return g.get("admin_corequisites", {}).get(model.id, "")
+
+
+def crosslist_cells(course_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """{course id: (its cross-listed group's key, the pool)} in one query."""
+    if not course_ids:
+        return {}
+    return {course_id: (key, capacity) for course_id, key, capacity in db.session.execute(
+        select(crosslist_sections.c.course_id, Crosslist.key, Crosslist.capacity)
+        .join(Crosslist, Crosslist.id == crosslist_sections.c.crosslist_id)
+        .where(crosslist_sections.c.course_id.in_(course_ids)))}
+
+
+def _crosslist(view, context, model, name):
+    return g.get("admin_crosslists", {}).get(model.id, ("", ""))[0]
+
+
+def _crosslist_capacity(view, context, model, name):
+    return g.get("admin_crosslists", {}).get(model.id, ("", ""))[1]
+
+
 def _roster_link(view, context, model, name):
     return Markup('<a href="{}">edit roster</a> · <a href="{}">print</a>').format(
         url_for("course.roster_view", id=model.id),
@@ -56,10 +100,12 @@ class CourseView(RosterEditorMixin, RosterFormMixin, RecordFormMixin, StaffModel
                          "seats": _seats, "waitlist": _waitlist, "roster": _roster_link}
     column_formatters_export = {"term": lambda v, c, m, n: m.term.code,
                                 "department": lambda v, c, m, n: m.department.code,
-                                "seats": _seats, "waitlist": _waitlist}
+                                "seats": _seats, "waitlist": _waitlist,
+                                "corequisites": _corequisites, "crosslist": _crosslist,
+                                "crosslist_capacity": _crosslist_capacity}
     column_export_list = ["term", "department", "code", "title", "credits", "capacity",
                           "seats", "waitlist", "instructor", "days", "start_time", "end_time",
-                          "location"]
+                          "location", "corequisites", "crosslist", "crosslist_capacity"]
     column_sortable_list = [("term", "term.code"), ("department", "department.code"), "code",
                             "title", "credits", "instructor"]
     column_default_sort = [("code", False)]
@@ -69,14 +115,19 @@ class CourseView(RosterEditorMixin, RosterFormMixin, RecordFormMixin, StaffModel
     # The course's own fields come from `records.CourseFields` (as in the CSV import); the
     # scaffolded ones are its references. The rules set the order on the page.
     record_fields = CourseFields
-    form_columns = ["term", "department", "instructor_user", "prerequisites"]
+    form_columns = ["term", "department", "instructor_user", "prerequisites", "corequisites"]
     form_create_rules = form_edit_rules = (
         "term", "department", "code", "title", "description", "credits", "capacity",
         "waitlist_capacity", "instructor", "instructor_user", "days", "start_time", "end_time",
-        "location", "repeatable", "prerequisites")
-    form_ajax_refs = {"prerequisites": CourseLoader("prerequisites")}
+        "location", "repeatable", "prerequisites", "corequisites")
+    form_ajax_refs = {"prerequisites": CourseLoader("prerequisites"),
+                      "corequisites": CourseLoader("corequisites")}
     form_args = {
         "department": {"label": "Department"},
+        "corequisites": {"label": "Co-requisites",
+                         "description": "Courses of the same term taken with this one: "
+                                        "enrolled in the term (or passed before), or enrolled "
+                                        "together in one request."},
         # As in the courses CSV (`instructor_email`): only an instructor's account teaches.
         "instructor_user": {
             "label": "Instructor account",
@@ -95,6 +146,8 @@ class CourseView(RosterEditorMixin, RosterFormMixin, RecordFormMixin, StaffModel
         count, data = super().get_list(*args, **kwargs)
         # One aggregate for the page's seat counts instead of two queries per row.
         g.admin_seat_counts = services.seat_counts([c.id for c in data], now=clock.now())
+        g.admin_corequisites = corequisite_codes([c.id for c in data])
+        g.admin_crosslists = crosslist_cells([c.id for c in data])
         return count, data
 
     def get_one(self, id):
@@ -105,7 +158,8 @@ class CourseView(RosterEditorMixin, RosterFormMixin, RecordFormMixin, StaffModel
         return db.session.scalars(
             select(Course).where(Course.id == pk).options(
                 joinedload(Course.term), joinedload(Course.department),
-                selectinload(Course.prerequisites).joinedload(Course.term))
+                selectinload(Course.prerequisites).joinedload(Course.term),
+                selectinload(Course.corequisites).joinedload(Course.term))
             .execution_options(populate_existing=True)).first()
 
     def roster_counts(self, course: Course) -> services.SeatCount:
@@ -123,6 +177,15 @@ class CourseView(RosterEditorMixin, RosterFormMixin, RecordFormMixin, StaffModel
         model.instructor = instructor_name(model.instructor, model.instructor_user)
         if model in (form.prerequisites.data or []):
             raise RosterRefused("prerequisites", "A course cannot be its own prerequisite.")
+        corequisites = form.corequisites.data or []
+        if model in corequisites:
+            raise RosterRefused("corequisites", "A course cannot be its own co-requisite.")
+        elsewhere = [c.code for c in corequisites if c.term_id != model.term.id]
+        if elsewhere:
+            raise RosterRefused("corequisites", f"Co-requisites are courses of the same term: "
+                                                f"{', '.join(elsewhere)} "
+                                                f"{'is' if len(elsewhere) == 1 else 'are'} not "
+                                                f"in {model.term.code}.")
         if is_created:
             return
         course_changes.record_change(model, model.schedule_before, actor=context["actor"],

@@ -18,9 +18,10 @@ from ..services import drop as drop_service
 from ..services import enroll as enroll_service
 from ..services import move as move_service
 from ..services import promote as promote_service
-from ..services.drop import deadline_refusal
+from ..services.drop import corequisite_in_use, deadline_refusal
 from ..services.eligibility import check_enroll, evaluate, promotion_refusals
-from ..services.facts import TermLoad, load_facts, term_load
+from ..services.facts import TermLoad, existing_link, load_facts, term_load
+from ..services.swap import drop_blockers, swap_of, without
 from .roster_forms import AddForm, CompleteForm, DropForm, MoveForm, PromoteForm
 
 
@@ -84,7 +85,9 @@ def plan_drop(ctx: Context) -> Plan:
     link, course, student = ctx.link, ctx.course, ctx.student
     late = (deadline_refusal(course, ctx.now)
             if link.status in (Status.ENROLLED, Status.WAITLISTED) else None)
-    refusals = [late] if late is not None else []
+    in_use = (corequisite_in_use(student, course, by_staff=True)
+              if link.status == Status.ENROLLED else None)
+    refusals = [r for r in (late, in_use) if r is not None]
     if link.status == Status.ENROLLED:
         waiting = seat_count(course.id, now=ctx.now).waitlisted
         then = (f" The seat goes to the first eligible student of the waitlist ({waiting} "
@@ -101,14 +104,23 @@ def plan_drop(ctx: Context) -> Plan:
     return Plan(summary, refusals, _with_overrides(refusals))
 
 
+def ctx_link(student: Student, course: Course) -> Enrollment | None:
+    return existing_link(student.id, course.id)
+
+
 def plan_promote(ctx: Context) -> Plan:
     course, student = ctx.course, ctx.student
     seats = seat_count(course.id, now=ctx.now)
     refusals = [] if seats.has_seat(course, student.program) else [_full_note(course, seats)]
-    refusals += promotion_refusals(student, course,
-                                   term_load(student.id, course.term_id, excluding=course.id),
-                                   now=ctx.now)
+    load = term_load(student.id, course.term_id, excluding=course.id)
     summary = f"{who(student)} will move from the waitlist into a seat in {course.code}."
+    give_up = swap_of(student.id, course.id)
+    if give_up is not None:  # the swap attached: its course is dropped in the same change
+        refusals += drop_blockers(student, ctx_link(student, give_up), give_up, now=ctx.now,
+                                  by_staff=True)
+        load = without(load, give_up.id)
+        summary += f" Their swap drops {give_up.code} in the same change."
+    refusals += promotion_refusals(student, course, load, now=ctx.now)
     return Plan(summary, refusals, _with_overrides(refusals))
 
 

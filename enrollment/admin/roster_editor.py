@@ -14,12 +14,14 @@ from flask import abort, flash, redirect, request, session, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock, services
+from ..catalog.queries import crosslisted_with
 from ..database import write_transaction
 from ..extensions import db
 from ..models import Course, Enrollment, Status, Student, parse_id
+from ..services.swap import swaps_waiting
 from .loaders import StudentLoader
 from .roster_actions import ACTIONS, Context, row_actions, who
 
@@ -34,7 +36,8 @@ def load_course(course_id: int | None) -> Course | None:
         return None
     return db.session.scalars(
         select(Course).where(Course.id == course_id)
-        .options(joinedload(Course.term), joinedload(Course.department))
+        .options(joinedload(Course.term), joinedload(Course.department),
+                 selectinload(Course.corequisites), selectinload(Course.corequired_by))
         .execution_options(populate_existing=True)).first()
 
 
@@ -106,6 +109,8 @@ class RosterEditorMixin:
             "admin/roster/editor.html", course=course, seats=seats,
             groups=roster_groups(links), notes=_pop_notes(course.id), query=query,
             found=found, on_roster=on_roster, row_actions=row_actions, now=now,
+            swaps=swaps_waiting(course.id),
+            crosslisted=crosslisted_with(course) if seats.pool is not None else [],
             completed=sum(1 for li in links if li.status == Status.COMPLETED))
 
     @expose("/roster/<op>/", methods=("GET", "POST"))

@@ -38,7 +38,7 @@ class AddForm(_RosterForm):
 
 
 class DropForm(_RosterForm):
-    overrides = override_field(Override.DEADLINE)
+    overrides = override_field(Override.DEADLINE, Override.COREQUISITES)
     reason = reason_field()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from ..models import MAX_ID
 from ..services import Override
 
 MAX_LIMIT = 500
@@ -66,11 +67,25 @@ class CourseSchema(ma.Schema):
     instructor = ma.fields.String(required=True)
 
 
+class CrosslistSchema(ma.Schema):
+    key = ma.fields.String(required=True)
+    capacity = ma.fields.Integer(required=True, metadata={
+        "description": "The group's seat pool: its seated total at most."})
+    seats_left = ma.fields.Integer(required=True)
+    sections = ma.fields.List(ma.fields.String(), required=True,
+                              metadata={"description": "Course codes of the group."})
+
+
 class CourseDetailSchema(CourseSchema):
     description = ma.fields.String(required=True)
     waitlist_capacity = ma.fields.Integer(required=True)
     prerequisites = ma.fields.List(ma.fields.String(), required=True,
                                    metadata={"description": "Course codes."})
+    corequisites = ma.fields.List(ma.fields.String(), required=True, metadata={
+        "description": "Course codes of the same term taken with this one (enrolled in the "
+                       "term, or passed before, or enrolled together: `with`)."})
+    crosslist = ma.fields.Nested(CrosslistSchema, required=True, allow_none=True, metadata={
+        "description": "The cross-listed group (one pool, one waitlist), or null."})
 
 
 class RosterEntrySchema(ma.Schema):
@@ -99,6 +114,14 @@ CoursePage = page_of(CourseSchema, "CoursePage")
 RosterPage = page_of(RosterEntrySchema, "RosterPage")
 
 OVERRIDES = [o.value for o in Override]
+MAX_TOGETHER = 10  # courses enrolled or dropped with one in one request
+
+
+def _together(description: str):
+    return ma.fields.List(ma.fields.Integer(validate=validate.Range(1, MAX_ID)),
+                          data_key="with", attribute="together", load_default=list,
+                          validate=validate.Length(max=MAX_TOGETHER),
+                          metadata={"description": description})
 
 
 class EnrollArgs(ma.Schema):
@@ -110,13 +133,17 @@ class EnrollArgs(ma.Schema):
                               metadata={"description": "Rules to override (staff, scope "
                                                        "admin; a reason is required)."})
     reason = _text(500, load_default="")
+    together = _together("Ids of courses of the same term to enroll in with this one: all "
+                         "are enrolled, or none (each needs a free seat).")
 
 
 class DropArgs(ma.Schema):
     override = ma.fields.List(ma.fields.String(validate=validate.OneOf(OVERRIDES)),
                               load_default=list, validate=validate.Length(max=len(OVERRIDES)),
-                              metadata={"description": "Staff (scope admin): `deadline`."})
+                              metadata={"description": "Staff (scope admin): `deadline`, "
+                                                       "`corequisites`."})
     reason = _text(500, load_default="")
+    together = _together("Ids of courses to drop with this one: all are dropped, or none.")
 
 
 class EnrollmentSchema(ma.Schema):
@@ -124,6 +151,9 @@ class EnrollmentSchema(ma.Schema):
     course_id = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True, validate=validate.OneOf(["enrolled", "waitlisted"]))
     waitlist_position = ma.fields.Integer(required=True, allow_none=True)
+    together = ma.fields.List(ma.fields.Integer(), data_key="with", metadata={
+        "description": "Ids of the courses enrolled in the same request (when `with` was "
+                       "given)."})
 
 
 class DropSchema(ma.Schema):
@@ -134,6 +164,9 @@ class DropSchema(ma.Schema):
         "description": "Students promoted from the waitlist into the freed seat."})
     offered = ma.fields.Integer(required=True, metadata={
         "description": "Seats offered to waitlisted students (offer mode)."})
+    together = ma.fields.List(ma.fields.Integer(), data_key="with", metadata={
+        "description": "Ids of the courses dropped in the same request (when `with` was "
+                       "given)."})
 
 
 class ScheduleCourseSchema(ma.Schema):
@@ -144,6 +177,9 @@ class ScheduleCourseSchema(ma.Schema):
     status = ma.fields.String(required=True)
     waitlist_position = ma.fields.Integer(required=True, allow_none=True)
     offer_expires_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    swap_drops = ma.fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Waitlisted with a swap attached: the id of the course dropped when a "
+                       "seat is given (else null)."})
     days = ma.fields.String(required=True)
     start_time = ma.fields.String(required=True, allow_none=True)
     end_time = ma.fields.String(required=True, allow_none=True)

@@ -111,7 +111,19 @@ def course(course_id: int):
     seats = queries.availabilities([found], now=clock.now(), viewer=_viewer())[found.id]
     return {**course_item(found, seats), "description": found.description,
             "waitlist_capacity": found.waitlist_capacity,
-            "prerequisites": sorted(p.code for p in found.prerequisites)}
+            "prerequisites": sorted(p.code for p in found.prerequisites),
+            "corequisites": sorted(c.code for c in found.corequisites),
+            "crosslist": _crosslist(found, seats.count)}
+
+
+def _crosslist(course: Course, count) -> dict | None:
+    """A cross-listed section's group: its key, pool, seats left in it and every section."""
+    if count.pool is None:
+        return None
+    others = queries.crosslisted_with(course)
+    return {"key": course.crosslist.key, "capacity": count.pool,
+            "seats_left": count.pool_left,
+            "sections": sorted([course.code, *(c.code for c in others)])}
 
 
 @bp.get(f"/courses/{COURSE_ID}/roster")
@@ -158,6 +170,14 @@ def _locked_course(course_id: int, student_id: int) -> Course:
         raise ApiError(404, f"There is no course {course_id}.") from None
 
 
+def _locked_together(course_id: int, together: list[int]) -> list[Course]:
+    """The course and those taken with it (`with`), locked in id order; 404 for no course."""
+    try:
+        return services.together_courses(course_id, together)
+    except LookupError:
+        raise ApiError(404, f"There is no course {course_id}.") from None
+
+
 @bp.post(f"/courses/{COURSE_ID}/enrollments")
 @locks_itself
 @auth.require_scope(Scope.ENROLL)
@@ -172,15 +192,23 @@ def enroll(args, course_id: int):
     student = auth.student_for(args.get("student_number"))
     override = _overrides(args)
     staff = auth.is_staff()
+    together = args["together"]
+    kwargs = {"actor": current_user, "now": clock.now(), "override": override,
+              "source": Source.STAFF if staff else Source.SELF,
+              "reason": args.get("reason") or ""}
     try:
         with write_transaction(db.session):
-            course = _locked_course(course_id, student.id)
-            link = services.enroll(student, course, actor=current_user, now=clock.now(),
-                                   source=Source.STAFF if staff else Source.SELF,
-                                   override=override, reason=args.get("reason") or "")
-            result = {"student_number": student.student_number, "course_id": course.id,
+            if together:
+                courses = _locked_together(course_id, together)
+                link, *others = services.enroll_together(student, courses, **kwargs)
+            else:
+                link, others = services.enroll(student, _locked_course(course_id, student.id),
+                                               **kwargs), []
+            result = {"student_number": student.student_number, "course_id": course_id,
                       "status": link.status.value,
                       "waitlist_position": link.joined_position}
+            if together:
+                result["together"] = [other.course_id for other in others]
     except services.EnrollmentRefused as exc:
         raise _refused(exc) from None
     return result
@@ -198,15 +226,25 @@ def drop(args, course_id: int, student_number: str):
     (scope `admin`)."""
     student = auth.student_for(student_number)
     override = _overrides(args)
+    together = args["together"]
+    kwargs = {"actor": current_user, "now": clock.now(), "by_staff": auth.is_staff(),
+              "override": override, "reason": args.get("reason") or ""}
     try:
         with write_transaction(db.session):
-            course = _locked_course(course_id, student.id)
-            result = services.drop(student, course, actor=current_user, now=clock.now(),
-                                   by_staff=auth.is_staff(), override=override,
-                                   reason=args.get("reason") or "")
-            body = {"student_number": student.student_number, "course_id": course.id,
+            if together:
+                courses = _locked_together(course_id, together)
+                result, *others = services.drop_together(student, courses, **kwargs)
+                dropped = [c.id for c in courses[1:]]
+            else:
+                result = services.drop(student, _locked_course(course_id, student.id),
+                                       **kwargs)
+                others, dropped = [], []
+            body = {"student_number": student.student_number, "course_id": course_id,
                     "previous_status": result.previous_status.value,
-                    "promoted": len(result.promoted), "offered": len(result.offered)}
+                    "promoted": sum(len(r.promoted) for r in (result, *others)),
+                    "offered": sum(len(r.offered) for r in (result, *others))}
+            if together:
+                body["together"] = dropped
     except services.EnrollmentRefused as exc:
         raise _refused(exc) from None
     return body
@@ -224,7 +262,8 @@ def schedule(student_number: str):
     for term in found.terms:
         courses = [_scheduled(c, Status.ENROLLED) for c in term.enrolled]
         courses += [_scheduled(c, Status.OFFERED, expires=at) for c, at in term.offered]
-        courses += [_scheduled(c, Status.WAITLISTED, position=p) for c, p in term.waitlisted]
+        courses += [_scheduled(c, Status.WAITLISTED, position=p, swap=found.swaps.get(c.id))
+                    for c, p in term.waitlisted]
         terms.append({"code": term.term.code, "name": term.term.name,
                       "credits": term.credits, "courses": courses})
     completed = [{"id": c.id, "code": c.code, "title": c.title, "term": c.term.code,
@@ -233,8 +272,10 @@ def schedule(student_number: str):
             "completed": completed}
 
 
-def _scheduled(course: Course, status: Status, *, position=None, expires=None) -> dict:
+def _scheduled(course: Course, status: Status, *, position=None, expires=None,
+               swap: Course | None = None) -> dict:
     return {"id": course.id, "code": course.code, "title": course.title,
+            "swap_drops": swap.id if swap is not None else None,
             "credits": course.credits, "status": status.value, "waitlist_position": position,
             "offer_expires_at": expires, "days": course.days,
             "start_time": _hhmm(course.start_time), "end_time": _hhmm(course.end_time),

@@ -36,6 +36,24 @@ def drop_message(label: str, previous: Status, promoted: int, offered: int = 0) 
     return message
 
 
+def swap_message(label: str, given: str, result: services.SwapResult) -> str:
+    """What an accepted swap did: enrolled and dropped, or waiting with the swap attached."""
+    if result.link.status == Status.WAITLISTED:
+        return (f"{label} is full: you joined the waitlist at position "
+                f"{result.link.joined_position}, with your swap attached. When you get a seat "
+                f"you are enrolled in it and {given} is dropped, in one step; until then you "
+                f"keep {given}.")
+    return f"You swapped {given} for {label}: you are enrolled in {label}."
+
+
+def together_message(done: str, courses) -> str:
+    """What an enroll or drop of several courses in one request did (`done`: "enrolled in"
+    or "dropped")."""
+    names = [f"{c.code} {c.title}" for c in courses]
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+    return f"You {'are ' if done == 'enrolled in' else ''}{done} {listed} together."
+
+
 def expired_message(label: str, outcome: services.OfferOutcome) -> str:
     """An accept or decline that came after the offer ran out."""
     return (f"Your offer of a seat in {label} expired at "

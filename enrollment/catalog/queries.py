@@ -19,23 +19,28 @@ from ..models import (
     DAY_LETTERS,
     SEAT_STATUSES,
     Course,
+    Crosslist,
     Department,
     Enrollment,
     Reservation,
     Status,
     Student,
     Term,
+    crosslist_sections,
     parse_id,
     program_key,
 )
 from ..services import grades
+from ..services.counts import same_line
 from .availability import Availability
 from .forms import CREDITS_OR_MORE, TIMES_OF_DAY, CourseFilter
 
 # What a page about one course shows with it, for `course_or_404`: every such page its term
-# and department (the rosters, say), the course page its prerequisites as well.
+# and department (the rosters, say), the course page its prerequisites and co-requisites
+# as well.
 COURSE_PAGE = (joinedload(Course.term), joinedload(Course.department))
-COURSE_DETAILS = (*COURSE_PAGE, selectinload(Course.prerequisites))
+COURSE_DETAILS = (*COURSE_PAGE, selectinload(Course.prerequisites),
+                  selectinload(Course.corequisites))
 
 
 def course_or_404(course_id: int, *options) -> Course:
@@ -120,7 +125,19 @@ def has_free_seat(*, now: datetime, program: str | None):
     held = (select(func.coalesce(func.sum(
                 case((Reservation.seats > members, Reservation.seats - members), else_=0)), 0))
             .where(*others).scalar_subquery())
-    return Course.capacity > enrolled + held
+    # A cross-listed section also needs a seat in its group's pool.
+    peers = crosslist_sections.alias("peers")
+    pooled = (select(func.count()).select_from(peers)
+              .join(Enrollment, Enrollment.course_id == peers.c.course_id)
+              .where(peers.c.crosslist_id == Crosslist.id,
+                     Enrollment.status.in_(SEAT_STATUSES))
+              .scalar_subquery())
+    pool_full = (select(crosslist_sections.c.course_id)
+                 .join(Crosslist, Crosslist.id == crosslist_sections.c.crosslist_id)
+                 .where(crosslist_sections.c.course_id == Course.id,
+                        Crosslist.capacity <= pooled)
+                 .exists())
+    return and_(Course.capacity > enrolled + held, ~pool_full)
 
 
 def planning_conditions(chosen: CourseFilter, *, now: datetime, program: str | None) -> list:
@@ -220,7 +237,7 @@ def course_and_link(student_id: int, course_id: int) -> tuple[str, ViewerStatus]
     no such course): a repeated enroll is answered from it, without queueing for the lock."""
     link = aliased(Enrollment)
     ahead = (select(func.count()).select_from(Enrollment)
-             .where(Enrollment.course_id == course_id, Enrollment.status == Status.WAITLISTED,
+             .where(same_line(course_id), Enrollment.status == Status.WAITLISTED,
                     Enrollment.waitlist_seq <= link.waitlist_seq)
              .correlate(link).scalar_subquery())
     row = db.session.execute(
@@ -232,6 +249,35 @@ def course_and_link(student_id: int, course_id: int) -> tuple[str, ViewerStatus]
         return None
     code, title, status, grade, position = row
     return f"{code} {title}", ViewerStatus(status, grade, position)
+
+
+def crosslisted_with(course: Course) -> list[Course]:
+    """The other sections of the course's cross-listed group, by code (one query)."""
+    mine, peers = crosslist_sections.alias("mine"), crosslist_sections.alias("peers")
+    return list(db.session.scalars(
+        select(Course).join(peers, peers.c.course_id == Course.id)
+        .join(mine, mine.c.crosslist_id == peers.c.crosslist_id)
+        .where(mine.c.course_id == course.id, Course.id != course.id).order_by(Course.code)))
+
+
+def term_links(student: Student, course: Course) -> dict[int, tuple[Course, Status]]:
+    """The student's other enrolled and waitlisted courses of the course's term, by id, in
+    code order (one query): the course page reads co-requisites and swaps from them."""
+    return {c.id: (c, status) for c, status in db.session.execute(
+        select(Course, Enrollment.status).join(Enrollment, Enrollment.course_id == Course.id)
+        .where(Enrollment.student_id == student.id, Course.term_id == course.term_id,
+               Course.id != course.id,
+               Enrollment.status.in_((Status.ENROLLED, Status.WAITLISTED)))
+        .order_by(Course.code))}
+
+
+def swappable_for(course: Course, held: dict[int, tuple[Course, Status]], *,
+                  crosslisted=()) -> list[Course]:
+    """Of the student's courses of the term (`term_links`), those the course page offers to
+    swap for `course`: meeting at the same time, of the same code, or cross-listed with it
+    (the ids `crosslisted`)."""
+    return [c for c, _ in held.values()
+            if c.code == course.code or c.id in crosslisted or course.overlaps(c)]
 
 
 def completed_codes(student: Student, codes: list[str]) -> set[str]:

@@ -31,6 +31,8 @@ from .messages import (
     enroll_message,
     expired_message,
     refusal_message,
+    swap_message,
+    together_message,
 )
 
 bp = Blueprint("catalog", __name__)
@@ -94,18 +96,40 @@ def course(course_id: int):
     student = _viewer()
     seats = queries.availabilities([course], now=now, viewer=student)[course.id]
     viewer = blockers = permission = None
-    completed = set()
+    completed, held, together, swap_for, swap_drops = set(), {}, [], [], None
+    crosslisted = queries.crosslisted_with(course)
     if student is not None:
         viewer = queries.viewer_status(student, course)
-        completed = queries.completed_codes(student, [p.code for p in course.prerequisites])
+        completed = queries.completed_codes(
+            student, [c.code for c in (*course.prerequisites, *course.corequisites)])
+        mine = queries.term_links(student, course)
+        held = {c.id: mine[c.id][1] for c in course.corequisites if c.id in mine}
         if viewer.status is None:
             blockers, permission = services.enrollment_outlook(student, course, now=now)
+            together = _together_offer(course, blockers, held, completed)
+            # A clash, or a section of the same cross-listed group: offered as a swap.
+            if any(r.code in ("time_conflict", "already_enrolled") for r in blockers):
+                swap_for = queries.swappable_for(course, mine,
+                                                 crosslisted={c.id for c in crosslisted})
+        elif viewer.status == Status.WAITLISTED:
+            swap_drops = services.swap_of(student.id, course.id)
     return render_template(
         "catalog/course.html", course=course, seats=seats, viewer=viewer, blockers=blockers,
-        permission=permission, Override=services.Override,
+        permission=permission, Override=services.Override, held=held, together=together,
+        swap_for=swap_for, swap_drops=swap_drops,
+        crosslisted=crosslisted,
         completed=completed, student=student, form=CourseActionForm(), Status=Status,
         window=course.term.window_state(now), drop_open=now <= course.term.drop_deadline,
     )
+
+
+def _together_offer(course, blockers, held, completed) -> list:
+    """The co-requisites to offer enrolling in with the course (the form's `with` fields):
+    when a missing co-requisite is all that stands in the way, those the student holds no
+    link to and has not passed."""
+    if not blockers or any(r.code != "missing_corequisite" for r in blockers):
+        return []
+    return [c for c in course.corequisites if c.id not in held and c.code not in completed]
 
 
 def course_action(view):
@@ -127,20 +151,37 @@ def _back_to(course_id: int):
     return redirect(url_for("catalog.course", course_id=course_id), code=303)
 
 
-def _act(course_id: int, verb: str, change) -> Response:
+def _with_ids() -> list[int]:
+    """The repeatable form field `with`: ids of courses taken (or dropped) together with the
+    course of the URL. A value that is no course id is a 400 (no form sends it)."""
+    ids = []
+    for value in request.form.getlist("with"):
+        value = value.strip()
+        if not value.isdigit() or int(value) > MAX_ID:
+            abort(400, description="“with” takes course ids.")
+        ids.append(int(value))
+    return ids
+
+
+def _act(course_id: int, verb: str, change, *, together: list[int] = ()) -> Response:
     """Run one enrollment change for the logged-in student and flash what happened.
 
     `change(student, course, label)` runs inside the write transaction and returns the
     success message (or a (message, category) pair); a refusal is flashed with every reason,
-    and nothing changes.
+    and nothing changes. With `together` (course ids), `change` gets the list of the locked
+    courses, the URL's first, instead of one course.
     """
     # The course is read once, locked, with its term, in the request's own transaction (the
     # one that loaded the user): nothing is read twice.
     label = ""
     try:
         with write_transaction(db.session):
-            course = services.lock_course_for(course_id, current_user.student.id)
-            label = f"{course.code} {course.title}"
+            if together:  # every course locked in id order before anything else
+                course = services.together_courses(course_id, together)
+                label = f"{course[0].code} {course[0].title}"
+            else:
+                course = services.lock_course_for(course_id, current_user.student.id)
+                label = f"{course.code} {course.title}"
             message = change(current_user.student, course, label)
     except services.EnrollmentRefused as exc:
         flash(refusal_message(verb, label, exc), "danger")
@@ -167,11 +208,17 @@ def enroll(course_id: int):
         flash(already_message(label, mine.status, mine.waitlist_position), "info")
         return _back_to(course_id)
 
+    together = _with_ids()
+
     def change(student, course, label):
+        if together:
+            services.enroll_together(student, course, actor=current_user,
+                                             now=clock.now())
+            return together_message("enrolled in", course)
         link = services.enroll(student, course, actor=current_user, now=clock.now())
         return enroll_message(label, link.status, link.joined_position)
 
-    return _act(course_id, "enroll in", change)
+    return _act(course_id, "enroll in", change, together=together)
 
 
 def _confirm_drop(course_id: int):
@@ -183,9 +230,12 @@ def _confirm_drop(course_id: int):
             now > course.term.drop_deadline):
         return _back_to(course_id)  # the course page says why there is nothing to confirm
     seats = queries.availabilities([course], now=now, viewer=current_user.student)[course.id]
+    # The courses that need this one (co-requisites): the page offers dropping them with it.
+    needing = (services.courses_needing(current_user.student, course)
+               if viewer.status == Status.ENROLLED else [])
     return render_template("catalog/confirm_drop.html", course=course, viewer=viewer,
                            seats=seats, form=CourseActionForm(), Status=Status,
-                           window=course.term.window_state(now))
+                           window=course.term.window_state(now), needing=needing)
 
 
 # One rule for both methods: GET asks first (a page that works without JavaScript), POST drops.
@@ -197,12 +247,47 @@ def drop(course_id: int):
     if request.method == "GET":
         return _confirm_drop(course_id)
 
+    together = _with_ids()
+
     def change(student, course, label):
+        if together:
+            services.drop_together(student, course, actor=current_user, now=clock.now())
+            return together_message("dropped", course)
         result = services.drop(student, course, actor=current_user, now=clock.now())
         return drop_message(label, result.previous_status, len(result.promoted),
                             len(result.offered))
 
-    return _act(course_id, "drop", change)
+    return _act(course_id, "drop", change, together=together)
+
+
+@bp.post(f"/courses/{COURSE_ID}/swap")
+@locks_itself
+@course_action
+def swap(course_id: int):
+    """Enroll in the course and drop the course `drop` in one change, or change nothing; when
+    the course is full, join its waitlist with the swap attached (dropped on promotion)."""
+    value = (request.form.get("drop") or "").strip()
+    if not value.isdigit() or int(value) > MAX_ID:
+        abort(400, description="“drop” takes the id of a course you hold.")
+    give_up_id = int(value)
+    if give_up_id == course_id:
+        abort(400, description="A course cannot be swapped for itself.")
+    label = ""
+    try:
+        with write_transaction(db.session):
+            result = services.swap(current_user.student, course_id, give_up_id,
+                                   actor=current_user, now=clock.now())
+            course, given = result.link.course, services.lock_course(give_up_id)
+            label = f"{course.code} {course.title}"
+            message = swap_message(label, f"{given.code} {given.title}", result)
+    except services.EnrollmentRefused as exc:
+        found = queries.course_and_link(current_user.student.id, course_id)
+        flash(refusal_message("swap into", found[0] if found else label, exc), "danger")
+    except LookupError:  # no such course (or deleted meanwhile)
+        abort(404)
+    else:
+        flash(message, "success")
+    return _back_to(course_id)
 
 
 @bp.post(f"/courses/{COURSE_ID}/accept")

@@ -1,5 +1,5 @@
 """`flask` commands: create-user, create-staff, seed-demo, import-csv, roster, holds,
-appointments, tick, webhooks, notifications, worker, api-token."""
+appointments, tick, webhooks, notifications, worker, api-token, oneroster."""
 from flask import Flask
 
 
@@ -9,6 +9,8 @@ def init_app(app: Flask) -> None:
     from .holds import holds
     from .imports import import_csv
     from .notifications import notifications, worker
+    from .oneroster import oneroster
+    from .oneroster_csv import export_command, import_command  # noqa: F401 (join the group)
     from .roster import roster
     from .seed import seed_demo
     from .tick import tick
@@ -27,3 +29,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(webhooks_group)
     app.cli.add_command(api_token)
+    app.cli.add_command(oneroster)

@@ -5,7 +5,8 @@ enforce, so that the bulk-written demo data is data the rules engine could have 
 enrolled ≤ capacity, a waitlist only on a full course and within its capacity, waitlist
 sequence 1, 2, 3… in arrival order, no time conflict between a student's enrolled (or
 waitlisted) courses, the term's credits within the student's maximum, prerequisites completed
-in the past term.
+in the past term, co-requisites enrolled together (the few pairs linked as co-requisites are
+chosen among those the students' enrollments already satisfy).
 """
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class DemoCourse:
     popularity: float
     capacity: int = 0
     waitlist_capacity: int = 0
+    corequisites: tuple[str, ...] = ()  # codes of courses of the same term taken with it
 
     def overlaps(self, other: DemoCourse) -> bool:
         return bool(set(self.days) & set(other.days)) and (
@@ -346,7 +348,39 @@ def build_school(*, n_students: int, n_courses: int, seed: int, now: datetime) -
     latest = max(current.enrollment_opens, now - timedelta(hours=1))
     _allocate(school, wishes, order, status=Status.ENROLLED, rng=rng,
               times=(current.enrollment_opens, latest))
+    _link_corequisites(school, completed)
     return school
+
+
+COREQUISITE_PAIRS = 3  # how many courses of the current term get a co-requisite
+
+
+def _link_corequisites(school: DemoSchool, completed: list[set[str]]) -> None:
+    """Give a few current-term courses a co-requisite of their department: a course B that
+    every student holding A (enrolled or waitlisted) is enrolled in or passed, so that the
+    data is what the rules could have produced. Courses with students first."""
+    courses = school.courses
+    holders: dict[int, set[int]] = {i: set() for i, c in enumerate(courses)
+                                    if c.term == CURRENT}
+    enrolled: dict[int, set[int]] = {i: set() for i in holders}
+    for link in school.links:
+        if link.course in holders:
+            holders[link.course].add(link.student)
+            if link.status == Status.ENROLLED:
+                enrolled[link.course].add(link.student)
+    by_students = sorted(holders, key=lambda i: (-len(holders[i]), courses[i].code))
+    linked = 0
+    for a in by_students:
+        if linked == COREQUISITE_PAIRS:
+            break
+        for b in by_students:
+            if b == a or courses[b].dept != courses[a].dept:
+                continue
+            code = courses[b].code
+            if all(s in enrolled[b] or code in completed[s] for s in holders[a]):
+                courses[a].corequisites = (code,)
+                linked += 1
+                break
 
 
 def _demand(wishes: list[_Wishes], indexes: list[int]) -> dict[int, int]:

@@ -24,6 +24,7 @@ from ..models import (
     Action,
     Appointment,
     Course,
+    Crosslist,
     Department,
     Enrollment,
     EnrollmentEvent,
@@ -35,6 +36,9 @@ from ..models import (
     Student,
     Term,
     User,
+    WaitlistSwap,
+    corequisite_links,
+    crosslist_sections,
     new_session_token,
     new_sourced_id,
     prerequisite_links,
@@ -181,6 +185,9 @@ def write_school(school: DemoSchool, *, now: datetime) -> dict[Status, int]:
     prerequisite_rows = list(_prerequisite_rows(school, course_ids))
     if prerequisite_rows:
         db.session.execute(prerequisite_links.insert(), prerequisite_rows)
+    corequisite_rows = list(_corequisite_rows(school, course_ids))
+    if corequisite_rows:
+        db.session.execute(corequisite_links.insert(), corequisite_rows)
     password_hash = generate_password_hash(catalog.STUDENT_PASSWORD)  # once, for everyone
 
     with click.progressbar(length=total, label="Seeding demo data", file=sys.stderr) as bar:
@@ -205,6 +212,8 @@ def write_school(school: DemoSchool, *, now: datetime) -> dict[Status, int]:
             writer.conn.exec_driver_sql("PRAGMA cache_size = -2000")
     _write_policies(school, term_ids, student_ids, staff_id, now)
     _write_reservations(school, term_ids[1], course_ids, now)
+    _write_swaps(school, student_ids, course_ids)
+    _write_crosslists(school, term_ids[1], course_ids)
     counts = {status: 0 for status in Status}
     for link in school.links:
         counts[link.status] += 1
@@ -243,6 +252,68 @@ def _write_policies(school: DemoSchool, term_ids: list[int], student_ids: list[i
         db.session.execute(sa.update(Appointment).where(
             Appointment.term_id == current.id, Appointment.student_id.in_(free))
             .values(opens_at=start))
+
+
+DEMO_CROSSLISTS = 2  # cross-listed pairs of the current term
+
+
+def _write_crosslists(school: DemoSchool, current_term: int, course_ids: list[int]) -> None:
+    """A few pairs of current-term courses of different departments become cross-listed
+    groups: courses without a waitlist and without a common student (one section of a group
+    per student), with a pool that holds their enrolled students and a few seats more."""
+    courses = school.courses
+    students: dict[int, set[int]] = {i: set() for i, c in enumerate(courses) if c.term == 1}
+    waiting = {link.course for link in school.links if link.status == Status.WAITLISTED}
+    for link in school.links:
+        if link.course in students:
+            students[link.course].add(link.student)
+    calm = sorted((i for i in students if i not in waiting), key=lambda i: courses[i].code)
+    used: set[int] = set()
+    groups = []
+    for a in calm:
+        if len(groups) == DEMO_CROSSLISTS:
+            break
+        b = next((b for b in calm if b not in used and a not in used and b != a
+                  and courses[b].dept != courses[a].dept
+                  and not students[a] & students[b]), None)
+        if b is not None:
+            used |= {a, b}
+            seated = len(students[a]) + len(students[b])
+            pool = min(courses[a].capacity + courses[b].capacity, seated + 5)
+            groups.append((f"{courses[a].code}-{courses[b].code}", pool, (a, b)))
+    for key, pool, pair in groups:
+        group_id = db.session.execute(sa.insert(Crosslist).values(
+            term_id=current_term, key=key, capacity=pool).returning(Crosslist.id)).scalar_one()
+        db.session.execute(sa.insert(crosslist_sections), [
+            {"course_id": course_ids[i], "crosslist_id": group_id} for i in pair])
+
+
+DEMO_SWAPS = 3  # waitlist entries that carry a conditional swap
+
+
+def _write_swaps(school: DemoSchool, student_ids: list[int], course_ids: list[int]) -> None:
+    """A few waitlisted students of the current term wait with a swap attached: on promotion
+    they drop another course they are enrolled in (one that no course of theirs needs as a
+    co-requisite, so that the swap's drop stays possible)."""
+    courses = school.courses
+    enrolled: dict[int, list[int]] = {}
+    for link in school.links:
+        if link.status == Status.ENROLLED and courses[link.course].term == 1:
+            enrolled.setdefault(link.student, []).append(link.course)
+    rows = []
+    for link in sorted((k for k in school.links if k.status == Status.WAITLISTED),
+                       key=lambda k: (k.waitlist_seq, k.course, k.student)):
+        held = enrolled.get(link.student, [])
+        needed = {code for c in held for code in courses[c].corequisites}
+        give_up = next((c for c in held if courses[c].code not in needed), None)
+        if give_up is not None:
+            rows.append({"student_id": student_ids[link.student],
+                         "course_id": course_ids[link.course],
+                         "drop_course_id": course_ids[give_up]})
+        if len(rows) == DEMO_SWAPS:
+            break
+    if rows:
+        db.session.execute(sa.insert(WaitlistSwap), rows)
 
 
 RESERVED_COURSES = 6  # the most popular courses of the current term reserve seats
@@ -354,6 +425,15 @@ def _prerequisite_rows(school: DemoSchool, course_ids: list[int]) -> Iterable[di
                 yield {"course_id": course_ids[i], "prerequisite_id": course_ids[target]}
 
 
+def _corequisite_rows(school: DemoSchool, course_ids: list[int]) -> Iterable[dict]:
+    """Link each co-requisite code to that course of the same term."""
+    by_term_code = {(c.term, c.code): i for i, c in enumerate(school.courses)}
+    for i, course in enumerate(school.courses):
+        for code in course.corequisites:
+            target = by_term_code[(course.term, code)]
+            yield {"course_id": course_ids[i], "corequisite_id": course_ids[target]}
+
+
 def _description(course, school: DemoSchool) -> str:
     dept = dict(school.departments)[course.dept]
     level = {1: "An introductory", 2: "An intermediate", 3: "An advanced",
@@ -361,4 +441,6 @@ def _description(course, school: DemoSchool) -> str:
     text = f"{level} course in {dept.lower()}: {course.title.lower()}."
     if course.prereqs:
         text += f" Requires {', '.join(course.prereqs)}."
+    if course.corequisites:
+        text += f" Taken with {', '.join(course.corequisites)}."
     return text

@@ -8,14 +8,17 @@ from .catalog import (
     Department,
     Term,
     WaitlistMode,
+    corequisite_links,
     prerequisite_links,
 )
 from .enrollments import SEAT_STATUSES, Action, Enrollment, EnrollmentEvent, Source, Status
 from .holds import Hold
 from .notifications import CourseEvent, Notification
 from .oneroster import Deletion, new_sourced_id
+from .oneroster_clients import OneRosterClient
 from .permissions import Permission
 from .reservations import Reservation, program_key
+from .structures import Crosslist, WaitlistSwap, crosslist_key, crosslist_sections
 from .summaries import CourseCount, EnrolledDayChange
 from .types import MAX_ID, parse_id
 from .users import Role, Student, User, new_session_token, normalize_email
@@ -25,8 +28,8 @@ __all__ = [
     "ApiToken", "Scope", "CourseCount", "Deletion", "EnrolledDayChange", "new_sourced_id",
     "DAY_LETTERS", "EVENT_TYPES", "MAX_ID", "Action", "Appointment", "Course", "CourseEvent",
     "Department", "Enrollment", "EnrollmentEvent", "Notification", "WebhookDelivery",
-    "WebhookEndpoint",
-    "Hold", "Permission", "Reservation", "Role", "Source", "Status", "Student", "Term", "User",
+    "OneRosterClient", "WebhookEndpoint",
+    "Crosslist", "Hold", "Permission", "WaitlistSwap", "crosslist_key", "crosslist_sections", "Reservation", "Role", "Source", "Status", "Student", "Term", "User",
     "new_session_token", "OFFER_HOURS_MAX", "SEAT_STATUSES", "WaitlistMode",
-    "normalize_email", "parse_id", "prerequisite_links", "program_key",
+    "corequisite_links", "normalize_email", "parse_id", "prerequisite_links", "program_key",
 ]

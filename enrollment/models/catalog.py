@@ -24,6 +24,7 @@ from .types import UTCDateTime, str_enum
 
 if TYPE_CHECKING:
     from .enrollments import Enrollment
+    from .structures import Crosslist
     from .users import Student, User
 
 DAY_LETTERS = "MTWRFSU"  # Monday .. Sunday
@@ -36,6 +37,17 @@ prerequisite_links = Table(
     db.metadata,
     Column("course_id", ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True),
     Column("prerequisite_id", ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+
+# Self-referential many-to-many: a course must be taken with others of its term (co-requisites,
+# satisfied by an enrolled link in the term or a passed completion of the code). Cascades as
+# the prerequisites do.
+corequisite_links = Table(
+    "corequisites",
+    db.metadata,
+    Column("course_id", ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True),
+    Column("corequisite_id", ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True,
            index=True),
 )
 
@@ -174,6 +186,23 @@ class Course(Sourced, db.Model):
         back_populates="prerequisites",
         order_by=lambda: Course.code,
     )
+    corequisites: Mapped[list[Course]] = relationship(
+        secondary=corequisite_links,
+        primaryjoin=lambda: Course.id == corequisite_links.c.course_id,
+        secondaryjoin=lambda: Course.id == corequisite_links.c.corequisite_id,
+        back_populates="corequired_by",
+        order_by=lambda: Course.code,
+    )
+    corequired_by: Mapped[list[Course]] = relationship(
+        secondary=corequisite_links,
+        primaryjoin=lambda: Course.id == corequisite_links.c.corequisite_id,
+        secondaryjoin=lambda: Course.id == corequisite_links.c.course_id,
+        back_populates="corequisites",
+        order_by=lambda: Course.code,
+    )
+    # The cross-listed group the section belongs to, if any (`structures.Crosslist`).
+    crosslist: Mapped[Crosslist | None] = relationship(secondary="crosslist_sections",
+                                                       uselist=False, viewonly=True)
     # The association objects; links are written only by enrollment.services. A course with
     # enrollments cannot be deleted (FK RESTRICT on enrollments.course_id): drop them first.
     enrollments: Mapped[list[Enrollment]] = relationship(

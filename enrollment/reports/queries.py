@@ -38,7 +38,7 @@ from ..models import (
     Term,
     User,
 )
-from ..services.counts import STATUS_COUNTS
+from ..services.counts import STATUS_COUNTS, same_line
 
 ROSTER_CHUNK = 1000
 
@@ -88,7 +88,7 @@ def roster_statement():
     # times faster than a row_number() window over the whole roster.
     ahead = aliased(Enrollment)
     position = case((waitlisted, select(func.count()).where(
-        ahead.course_id == Enrollment.course_id, ahead.status == Status.WAITLISTED,
+        same_line(Enrollment.course_id, ahead.course_id), ahead.status == Status.WAITLISTED,
         ahead.waitlist_seq <= Enrollment.waitlist_seq,
     ).correlate(Enrollment).scalar_subquery()))
     return (

@@ -6,7 +6,15 @@ server-side cursor so that a roster of any length is sent in constant memory.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+)
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
@@ -23,6 +31,8 @@ from ..catalog.queries import (
 )
 from ..extensions import db
 from ..models import MAX_ID, Status, Student
+from ..oneroster import csv_format
+from ..oneroster.csv_export import spooled_bundle
 from ..replica import use_replica
 from . import charts, exports, queries
 from .forms import ReportFilterForm
@@ -179,3 +189,25 @@ def student(student_id: int):
         [link.course_id for link in links if link.status == Status.WAITLISTED])
     return render_template("reports/student.html", student=student, links=links,
                            positions=positions, history=services.history_for_student(student))
+
+
+@bp.get("/oneroster.zip")
+@staff_required
+def oneroster_zip():
+    """A OneRoster CSV bundle: `?version=1.1` (default) or `1.2`; `?since=TIME` for a delta."""
+    version = request.args.get("version", "1.1").strip()
+    if version not in csv_format.VERSIONS:
+        abort(400, description=f"version must be {' or '.join(csv_format.VERSIONS)}.")
+    since = None
+    if request.args.get("since", "").strip():
+        try:
+            since = csv_format.parse_moment(request.args["since"])
+        except ValueError:
+            abort(400, description="since must be an ISO 8601 time (e.g. 2027-01-10T12:00Z).")
+    parts = ["oneroster", version.replace(".", "p"), "delta" if since else "bulk"]
+    bundle = spooled_bundle(version=version, since=since)
+    response = send_file(bundle, mimetype="application/zip", as_attachment=True,
+                         download_name=exports.export_filename(*parts, ext="zip"))
+    response.call_on_close(bundle.close)
+    response.headers["Cache-Control"] = "no-store"
+    return response

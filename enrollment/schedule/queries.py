@@ -1,4 +1,5 @@
-"""A student's courses grouped the way the schedule shows them, in two queries.
+"""A student's courses grouped the way the schedule shows them, in two queries (three when
+some waitlist entries carry a swap).
 
 Terms, and the completed courses, come in `Term.display_order` (the newest first).
 """
@@ -12,7 +13,7 @@ from sqlalchemy.orm import contains_eager
 
 from .. import clock, services
 from ..extensions import db
-from ..models import DAY_LETTERS, Course, Enrollment, Status, Student, Term
+from ..models import DAY_LETTERS, Course, Enrollment, Status, Student, Term, WaitlistSwap
 
 
 @dataclass
@@ -34,6 +35,8 @@ class TermSchedule:
 class StudentSchedule:
     terms: list[TermSchedule]
     completed: list[tuple[Course, str | None]]
+    # {waitlisted course id: the course its swap drops on promotion}
+    swaps: dict[int, Course] = field(default_factory=dict)
 
     @property
     def enrolled_courses(self) -> list[Course]:
@@ -56,6 +59,10 @@ def student_schedule(student: Student) -> StudentSchedule:
     ).all()
     waitlisted_ids = [link.course_id for link in links if link.status == Status.WAITLISTED]
     positions = services.waitlist_positions(waitlisted_ids)
+    swaps = dict(db.session.execute(
+        select(WaitlistSwap.course_id, Course)
+        .join(Course, Course.id == WaitlistSwap.drop_course_id)
+        .where(WaitlistSwap.student_id == student.id)).all()) if waitlisted_ids else {}
 
     terms: dict[int, TermSchedule] = {}  # in the links' order: the terms' display order
     completed = []
@@ -76,7 +83,7 @@ def student_schedule(student: Student) -> StudentSchedule:
 
     for term in terms.values():
         term.enrolled.sort(key=_meeting_order)  # the waitlist stays in code order
-    return StudentSchedule(list(terms.values()), completed)
+    return StudentSchedule(list(terms.values()), completed, swaps)
 
 
 def _meeting_order(course: Course) -> tuple:

@@ -15,8 +15,18 @@ from sqlalchemy.orm import selectinload
 
 from ..database import rows_in, scalars_in
 from ..extensions import db
-from ..models import Course, Enrollment, Source, Status, Student, User, prerequisite_links
-from .counts import seat_counts
+from ..models import (
+    Course,
+    Enrollment,
+    Source,
+    Status,
+    Student,
+    User,
+    corequisite_links,
+    crosslist_sections,
+    prerequisite_links,
+)
+from .counts import after_peer, seat_counts
 from .eligibility import evaluate, skipped_rules
 from .enroll import NewLinks, add_link, checked_override
 from .errors import EnrollmentRefused, Override
@@ -47,25 +57,34 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
     lock_students(student_ids)  # their loads are read next: no enroll of theirs in between
     _load_users(student_ids)
     skip = skipped_rules(source, override)
-    required = defaultdict(list) if Override.PREREQUISITES in skip else _required(courses)
-    codes = {c.code for c in courses.values()} | {code for cs in required.values() for code in cs}
+    required = (defaultdict(list) if Override.PREREQUISITES in skip
+                else _required(courses, prerequisite_links.c.prerequisite_id))
+    corequired = (defaultdict(list) if Override.COREQUISITES in skip
+                  else _required(courses, corequisite_links.c.corequisite_id))
+    codes = {c.code for c in courses.values()} | {
+        code for found in (required, corequired) for cs in found.values() for code in cs}
     links, loads, found = _links_loads_and_completions(
         student_ids, {c.term_id for c in courses.values()}, codes)
     holds, openings = registration_gates(student_ids, {c.term_id for c in courses.values()})
+    # Sections cross-listed with the batch's courses (a query only when one has a pool).
+    pooled = {course_id for course_id, count in seats.items() if count.pool is not None}
+    peers = _crosslisted(pooled) if pooled else {}
 
     results: list[Enrollment | EnrollmentRefused] = []
     new = NewLinks()
     for student, given in pairs:
         course = courses[_pk(given)]
         load = loads[(student.id, course.term_id)]
-        codes = {course.code, *required[course.id]}
+        codes = {course.code, *required[course.id], *corequired[course.id]}
         done = {code: grades for code, grades in found[student.id].items() if code in codes}
         reasons = evaluate(Facts(student, course, now, link=links.get((student.id, course.id)),
                                  load=load, seats=seats[course.id],
-                                 completions=Completions.of(required[course.id], done),
+                                 completions=Completions.of(required[course.id], done,
+                                                            corequired[course.id]),
                                  holds=holds[student.id],
                                  opens_at=openings.get((student.id, course.term_id)),
-                                 voice=voice_for(student, source)),
+                                 voice=voice_for(student, source),
+                                 crosslisted=peers.get(course.id, frozenset())),
                            skip=skip)
         if reasons:
             results.append(EnrollmentRefused(reasons))
@@ -74,6 +93,9 @@ def enroll_many(pairs: Sequence[tuple[Student, Course]], *, actor: User | None,
                         override=override, reason=reason, new=new)
         links[(student.id, course.id)] = link
         seats[course.id] = seats[course.id].after(link.status, student.program)
+        for peer in peers.get(course.id, ()):  # one pool and one line for the group
+            if peer in seats:
+                seats[peer] = after_peer(seats[peer], link.status)
         (load.enrolled if link.status == Status.ENROLLED else load.waitlisted).append(course)
         results.append(link)
     new.write()
@@ -117,14 +139,28 @@ def _links_loads_and_completions(student_ids: list[int], term_ids: set[int], cod
     return links, loads, found
 
 
-def _required(courses: dict[int, Course]) -> dict[int, list[str]]:
-    """{course_id: [prerequisite codes]} in one query."""
-    prereq = Course.__table__.alias("prereq")
+def _crosslisted(courses) -> dict[int, frozenset[int]]:
+    """{course_id: ids of the sections cross-listed with it} in one query."""
+    mine, peers = crosslist_sections.alias("mine"), crosslist_sections.alias("peers")
+    found = defaultdict(set)
+    for course_id, peer_id in db.session.execute(
+            select(mine.c.course_id, peers.c.course_id)
+            .join(peers, peers.c.crosslist_id == mine.c.crosslist_id)
+            .where(mine.c.course_id.in_(list(courses)), peers.c.course_id != mine.c.course_id)):
+        found[course_id].add(peer_id)
+    return {course_id: frozenset(ids) for course_id, ids in found.items()}
+
+
+def _required(courses: dict[int, Course], required_id) -> dict[int, list[str]]:
+    """{course_id: [codes]} in one query: of the prerequisites or the co-requisites, by the
+    link table's column `required_id`."""
+    links = required_id.table
+    other = Course.__table__.alias("required")
     required = defaultdict(list)
     for course_id, code in db.session.execute(
-            select(prerequisite_links.c.course_id, prereq.c.code)
-            .join(prereq, prereq.c.id == prerequisite_links.c.prerequisite_id)
-            .where(prerequisite_links.c.course_id.in_(list(courses)))
-            .order_by(prereq.c.code)):
+            select(links.c.course_id, other.c.code)
+            .join(other, other.c.id == required_id)
+            .where(links.c.course_id.in_(list(courses)))
+            .order_by(other.c.code)):
         required[course_id].append(code)
     return required

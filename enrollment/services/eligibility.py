@@ -61,6 +61,22 @@ def link_refusal(facts: Facts) -> Refusal | None:
     return Refusal("already_completed", f"{v.who} {have} already completed {course.code}.")
 
 
+def crosslist_refusal(facts: Facts) -> Refusal | None:
+    """One section of a cross-listed group at most (the others are the same class)."""
+    if not facts.crosslisted:
+        return None
+    v, course = facts.voice, facts.course
+    for held, state in ((facts.load.enrolled, "enrolled in"),
+                        (facts.load.waitlisted, "on the waitlist for")):
+        other = next((c for c in held if c.id in facts.crosslisted), None)
+        if other is not None:
+            return Refusal("already_enrolled",
+                           f"{v.who} {v.verb('are', 'is')} already {state} {other.code}, "
+                           f"cross-listed with {course.code}: one section of the group at "
+                           "most.")
+    return None
+
+
 def conflict_refusal(facts: Facts) -> Refusal | None:
     course = facts.course
     clashes = [other for other in facts.load.enrolled
@@ -79,6 +95,27 @@ def prerequisite_refusal(facts: Facts) -> Refusal | None:
                    f"{facts.voice.who} {facts.voice.verb('have', 'has')} not completed the "
                    f"prerequisite{'s' if len(missing) > 1 else ''} "
                    f"{', '.join(missing)}.")
+
+
+def missing_corequisites(facts: Facts) -> list[str]:
+    """Co-requisite codes the student neither is enrolled in this term (waitlisted is not
+    enough), nor enrolls in with this request (`facts.joining`), nor passed in any term."""
+    enrolled = {c.code for c in facts.load.enrolled} | facts.joining
+    return [code for code in facts.completions.corequired
+            if code not in enrolled and not facts.completions.passed(code)]
+
+
+def corequisite_refusal(facts: Facts) -> Refusal | None:
+    missing = missing_corequisites(facts)
+    if not missing:
+        return None
+    v, codes = facts.voice, ", ".join(missing)
+    them = "them" if len(missing) > 1 else "it"
+    return Refusal("missing_corequisite",
+                   f"{facts.course.code} must be taken with {codes} (co-requisite"
+                   f"{'s' if len(missing) > 1 else ''}): {v.who} {v.verb('are', 'is')} not "
+                   f"enrolled in {them} this term and {v.verb('have', 'has')} not completed "
+                   f"{them}. Enroll in {facts.course.code} and {codes} together.")
 
 
 def repeat_refusal(facts: Facts) -> Refusal | None:
@@ -134,8 +171,10 @@ RULES = (
     Rule(hold_refusal, Override.HOLD),
     Rule(window_refusal, Override.WINDOW),
     Rule(link_refusal, None),
+    Rule(crosslist_refusal, None),
     Rule(conflict_refusal, Override.CONFLICT),
     Rule(prerequisite_refusal, Override.PREREQUISITES),
+    Rule(corequisite_refusal, Override.COREQUISITES),
     Rule(repeat_refusal, Override.REPEAT),
     Rule(credit_refusal, Override.CREDIT_LOAD),
     Rule(capacity_refusal, Override.CAPACITY),
@@ -149,12 +188,13 @@ PROMOTION_RULES = tuple(r for r in RULES
 ENROLL_OVERRIDES = tuple(r.override for r in RULES if r.override is not None)
 PROMOTION_OVERRIDES = (Override.CAPACITY,
                        *(r.override for r in PROMOTION_RULES if r.override is not None))
-IMPORT_SKIPS = frozenset({Override.WINDOW, Override.PREREQUISITES})
+IMPORT_SKIPS = frozenset({Override.WINDOW, Override.PREREQUISITES, Override.COREQUISITES})
 IMPORT_OVERRIDES = tuple(o for o in ENROLL_OVERRIDES if o not in IMPORT_SKIPS)
 
 
 def skipped_rules(source: Source, override: frozenset[Override]) -> frozenset[Override]:
-    """Imports skip the window and prerequisites (they record decisions made elsewhere)."""
+    """Imports skip the window, prerequisites and co-requisites (they record decisions made
+    elsewhere)."""
     if source == Source.IMPORT:
         return override | IMPORT_SKIPS
     return override

@@ -1,7 +1,8 @@
 """Enrolling: a seat if there is one, else the waitlist, else a refusal with every reason."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import insert
@@ -12,9 +13,9 @@ from ..models import Action, Course, Enrollment, Source, Status, Student, User
 from . import audit
 from .counts import SeatCount
 from .eligibility import evaluate, lifted_by_permission, skipped_rules
-from .errors import EnrollmentRefused, Override, overrode, require_reason
-from .facts import load_facts
-from .locking import lock_course_for
+from .errors import EnrollmentRefused, Override, Refusal, overrode, require_reason
+from .facts import TermLoad, load_facts
+from .locking import lock_course_for, lock_courses, lock_students
 from .permissions import use_permission
 from .waitlist import release_first
 
@@ -68,6 +69,85 @@ def enroll(student: Student, course: Course, *, actor: User | None, now: datetim
                     override=override, reason=reason, new=new)
     new.write()
     return link
+
+
+def together_courses(course: Course | int, with_ids: Sequence[int]) -> list[Course]:
+    """The courses of a request that enrolls (or drops) `course` with the courses `with_ids`:
+    locked, in id order, with the student's row after them (`lock_students`); `course`
+    first in the result, then the others in id order. Refused when one does not exist or is
+    of another term. Call it before any other lock of the transaction."""
+    course_id = course if isinstance(course, int) else course.id
+    ids = sorted(set(with_ids) - {course_id})
+    locked = lock_courses(course_id, *ids)
+    if course_id not in locked:
+        raise LookupError(f"course {course_id} does not exist")
+    course = locked[course_id]
+    missing = [str(i) for i in ids if i not in locked]
+    if missing:
+        raise EnrollmentRefused.single(
+            "with_invalid", f"There is no course {', '.join(missing)} to take together with "
+                            f"{course.code}.")
+    first = course
+    others = [locked[i] for i in ids]
+    elsewhere = [c for c in others if c.term_id != first.term_id]
+    if elsewhere:
+        raise EnrollmentRefused.single(
+            "with_other_term", f"Courses taken together must be of the same term: "
+                               f"{', '.join(c.code for c in elsewhere)} "
+                               f"{'is' if len(elsewhere) == 1 else 'are'} not in "
+                               f"{first.term.name or first.term.code}.")
+    return [first, *others]
+
+
+def enroll_together(student: Student, courses: Sequence[Course], *, actor: User | None,
+                    now: datetime, source: Source = Source.SELF,
+                    override: frozenset[Override] = frozenset(), reason: str = ""
+                    ) -> list[Enrollment]:
+    """Enroll the student in every one of `courses` (one term, as `together_courses` gives
+    them, locked) in one change: all of them or none.
+
+    Each course is checked by every rule as if the others were already enrolled (their
+    meeting times and credits count, and they satisfy each other's co-requisites). Together
+    means enrolled: a course without a seat for the student refuses the whole request
+    (`course_full`) instead of waitlisting part of it. Raises `EnrollmentRefused` with every
+    reason of every course. Must run inside `write_transaction`; flushes, the caller commits.
+    """
+    override = checked_override(source, override, reason)
+    lock_students([student.id])
+    skip = skipped_rules(source, override)
+    codes = {c.code for c in courses}
+    planned, reasons, decided = [], [], []
+    for course in courses:
+        facts = load_facts(student, course, now=now, source=source)
+        if facts.seats.release_due or facts.seats.offer_due:
+            release_first(course, facts.seats, actor=actor, now=now)
+            facts = load_facts(student, course, now=now, source=source)
+        facts = replace(facts, joining=frozenset(codes - {course.code}),
+                        load=TermLoad([*facts.load.enrolled, *planned], facts.load.waitlisted))
+        found = evaluate(facts, skip=skip)
+        lifted = lifted_by_permission(facts, skip=skip)
+        if not found and not (facts.seats.has_seat(course, student.program)
+                              or Override.CAPACITY in override | lifted):
+            found = [Refusal("course_full", f"{course.code} has no free seat: courses taken "
+                                            "together are enrolled together, not waitlisted.",
+                             Override.CAPACITY)]
+        reasons.extend(found)
+        planned.append(course)
+        decided.append((course, facts, lifted))
+    if reasons:
+        raise EnrollmentRefused(reasons)
+    new, links = NewLinks(), []
+    for course, facts, lifted in decided:
+        others = ", ".join(sorted(codes - {course.code}))
+        text = f"Together with {others}. {reason}".strip()
+        used = override
+        if facts.permission is not None:  # as in `enroll`: one use, it names the rules lifted
+            use_permission(facts.permission, now=now)
+            used, text = lifted, f"{text} {facts.permission.audit_reason}"
+        links.append(add_link(student, course, facts.seats, actor=actor, now=now,
+                              source=source, override=used, reason=text, new=new))
+    new.write()
+    return links
 
 
 LINK_COLUMNS = tuple(column.key for column in Enrollment.__table__.columns)

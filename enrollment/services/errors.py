@@ -22,6 +22,7 @@ class Override(enum.StrEnum):
 
     CAPACITY = "capacity", "Capacity (enroll past the seat limit)"
     PREREQUISITES = "prerequisites", "Prerequisites"
+    COREQUISITES = "corequisites", "Co-requisites (courses taken together)"
     CONFLICT = "conflict", "Time conflict"
     CREDIT_LOAD = "credit_load", "Credit limit"
     WINDOW = "window", "Enrollment window"

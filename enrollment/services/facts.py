@@ -37,6 +37,8 @@ from ..models import (
     Status,
     Student,
     User,
+    corequisite_links,
+    crosslist_sections,
     prerequisite_links,
 )
 from . import grades
@@ -93,16 +95,24 @@ def _facts_statement():
     ('r', 'c', 'p': see `counts.seat_count_parts`) and
     'L' the student's enrolled, offered and waitlisted courses in the term (this one included:
     the link; `at` an offer's expiry);
-    'R' a prerequisite code of the course; 'C' a completion (any term) of the course's own code
-    or of a prerequisite code, with its grade; 'H' an active hold that blocks registration;
+    'R' a prerequisite code of the course; 'Q' a co-requisite code of the course; 'C' a
+    completion (any term) of the course's own code or of a prerequisite or co-requisite code,
+    with its grade; 'H' an active hold that blocks registration;
     'A' the student's appointment in the term; 'P' the student's unused, unrevoked instructor
-    permission for the course (its id, rules, reason and who granted it)."""
+    permission for the course (its id, rules, reason and who granted it); 'X' a section
+    cross-listed with the course."""
     student_id, course_id = bindparam("student_id"), bindparam("course_id")
     prereq, done = aliased(Course, name="prereq"), aliased(Course, name="done")
+    coreq = aliased(Course, name="coreq")
     required_codes = (
         select(prereq.code)
         .join(prerequisite_links, prerequisite_links.c.prerequisite_id == prereq.id)
         .where(prerequisite_links.c.course_id == course_id)
+    )
+    corequired_codes = (
+        select(coreq.code)
+        .join(corequisite_links, corequisite_links.c.corequisite_id == coreq.id)
+        .where(corequisite_links.c.course_id == course_id)
     )
 
     def row(kind, **given):
@@ -125,11 +135,13 @@ def _facts_statement():
         Enrollment.student_id == student_id, Course.term_id == bindparam("term_id"),
         Enrollment.status != Status.COMPLETED)
     required = required_codes.with_only_columns(*row("R", code=prereq.code))
+    corequired = corequired_codes.with_only_columns(*row("Q", code=coreq.code))
     completed = (
         select(*row("C", course=done.id, code=done.code, text=Enrollment.grade))
         .join(Enrollment, Enrollment.course_id == done.id)
         .where(Enrollment.student_id == student_id, Enrollment.status == Status.COMPLETED,
-               or_(done.code == bindparam("code"), done.code.in_(required_codes)))
+               or_(done.code == bindparam("code"), done.code.in_(required_codes),
+                   done.code.in_(corequired_codes)))
     )
     holds = select(*row("H", code=Hold.office, text=Hold.reason, extra=Hold.contact)).where(
         Hold.student_id == student_id, *blocks_registration_now())
@@ -142,7 +154,13 @@ def _facts_statement():
         .where(Permission.student_id == student_id, Permission.course_id == course_id,
                Permission.used_at.is_(None), Permission.revoked_at.is_(None))
     )
-    return union_all(load, required, completed, holds, appointment, permission,
+    mine, peers = crosslist_sections.alias("mine"), crosslist_sections.alias("peers")
+    crosslisted = (
+        select(*row("X", course=peers.c.course_id)).select_from(peers)
+        .join(mine, mine.c.crosslist_id == peers.c.crosslist_id)
+        .where(mine.c.course_id == course_id, peers.c.course_id != course_id)
+    )
+    return union_all(load, required, corequired, completed, holds, crosslisted, appointment, permission,
                      *seat_count_parts(course_id, seat_row))
 
 
@@ -151,15 +169,18 @@ _FACTS = _facts_statement()
 
 @dataclass(frozen=True)
 class Completions:
-    """A course's prerequisite codes and a student's best grade per completed code."""
+    """A course's prerequisite and co-requisite codes and a student's best grade per
+    completed code."""
 
     required: tuple[str, ...] = ()
     best: dict[str, str | None] = field(default_factory=dict)
+    corequired: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, required, grades_by_code: dict[str, list]) -> Completions:
+    def of(cls, required, grades_by_code: dict[str, list], corequired=()) -> Completions:
         return cls(tuple(sorted(set(required))),
-                   {code: grades.best(found) for code, found in grades_by_code.items()})
+                   {code: grades.best(found) for code, found in grades_by_code.items()},
+                   tuple(sorted(set(corequired))))
 
     def passed(self, code: str) -> bool:
         return code in self.best and grades.passed(self.best[code])
@@ -237,6 +258,11 @@ class Facts:
     voice: Voice = field(default_factory=Voice)
     # An instructor's permission for this student and course: the rules it lifts are skipped.
     permission: GrantedPermission | None = None
+    # Codes of the other courses enrolled in the same request (`with`): they count as
+    # enrolled for co-requisites.
+    joining: frozenset[str] = frozenset()
+    # Ids of the sections cross-listed with the course (a student holds one at most).
+    crosslisted: frozenset[int] = frozenset()
 
 
 def load_facts(student: Student, course: Course, *, now: datetime,
@@ -250,8 +276,8 @@ def load_facts(student: Student, course: Course, *, now: datetime,
     themselves, and their enroll must not use the student's permission up.
     """
     load, link = TermLoad([], []), None
-    required, found = [], defaultdict(list)
-    holds, opens_at, permission = [], None, None
+    required, corequired, found = [], [], defaultdict(list)
+    holds, opens_at, permission, crosslisted = [], None, None, set()
     seat_rows = SeatRows(now)
     for kind, course_id, credits, n2, n3, status, code, text, extra, days, start, end, at in (
             db.session.execute(_FACTS, {"student_id": student.id, "course_id": course.id,
@@ -267,6 +293,10 @@ def load_facts(student: Student, course: Course, *, now: datetime,
             (load.enrolled if status == Status.ENROLLED else load.waitlisted).append(other)
         elif kind == "R":
             required.append(code)
+        elif kind == "Q":
+            corequired.append(code)
+        elif kind == "X":
+            crosslisted.add(course_id)
         elif kind == "C":
             found[code].append(text)
             if course_id == course.id and link is None:
@@ -283,5 +313,6 @@ def load_facts(student: Student, course: Course, *, now: datetime,
     if seats is None:
         seats = seat_rows.count(course.id)
     return Facts(student, course, now, link=link, load=load, seats=seats,
-                 completions=Completions.of(required, found), holds=holds, opens_at=opens_at,
-                 voice=voice_for(student, source), permission=permission)
+                 completions=Completions.of(required, found, corequired), holds=holds, opens_at=opens_at,
+                 voice=voice_for(student, source), permission=permission,
+                 crosslisted=frozenset(crosslisted))

@@ -7,22 +7,31 @@ every committed change and no other writer can slip in before the commit.
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..database import LOCKED, LOCKED_STUDENTS, in_batches, in_write_transaction
 from ..extensions import db
-from ..models import Course, Student
+from ..models import Course, Student, crosslist_sections
 
 
 class NotInWriteTransaction(RuntimeError):
     """A programming error: enrollment changes must run inside `write_transaction`."""
 
 
+def _with_groups(ids):
+    """The courses `ids` and every section cross-listed with one of them: enrolling through
+    any code locks the whole group, in the same id order as everything else."""
+    mine, peers = crosslist_sections.alias("mine"), crosslist_sections.alias("peers")
+    return or_(Course.id.in_(ids), Course.id.in_(
+        select(peers.c.course_id).join(mine, mine.c.crosslist_id == peers.c.crosslist_id)
+        .where(mine.c.course_id.in_(ids))))
+
+
 _LOCK = (
     select(Course)
     .options(joinedload(Course.term, innerjoin=True))
-    .where(Course.id.in_(bindparam("ids", expanding=True)))
+    .where(_with_groups(bindparam("ids", expanding=True)))
     .order_by(Course.id)
     .with_for_update(of=Course)
     .execution_options(populate_existing=True)
@@ -39,7 +48,8 @@ def lock_courses(*course_ids: int) -> dict[int, Course]:
     """Lock the courses (in id order, so two movers cannot deadlock) and reload them.
 
     A course already locked in this transaction is not read again: it is held since, and the
-    session's copy is current (`LOCKED` is emptied when the transaction ends).
+    session's copy is current (`LOCKED` is emptied when the transaction ends). The sections
+    cross-listed with a course are locked with it (and held: see `locked_group`).
     """
     _require_write_transaction()
     held = db.session.info.setdefault(LOCKED, {})
@@ -58,7 +68,8 @@ _LOCK_WITH_STUDENT = (
     select(Course)
     .options(joinedload(Course.term, innerjoin=True))
     .join(Student, Student.id == bindparam("student_id"))
-    .where(Course.id == bindparam("course_id"))
+    .where(_with_groups([bindparam("course_id")]))
+    .order_by(Course.id)
     .with_for_update(of=(Course, Student))
     .execution_options(populate_existing=True)
 )
@@ -77,13 +88,13 @@ def lock_course_for(course: Course | int, student_id: int) -> Course:
         return lock_course(course_id)
     _require_write_transaction()
     locked = db.session.info.setdefault(LOCKED, {})
-    found = db.session.scalars(_LOCK_WITH_STUDENT, {"course_id": course_id,
-                                                    "student_id": student_id}).first()
-    if found is None:
+    found = {c.id: c for c in db.session.scalars(
+        _LOCK_WITH_STUDENT, {"course_id": course_id, "student_id": student_id})}
+    if course_id not in found:
         raise LookupError(f"course {course_id} or student {student_id} does not exist")
-    locked[course_id] = found
+    locked.update(found)
     held.add(student_id)
-    return found
+    return found[course_id]
 
 
 def lock_students(student_ids) -> None:
@@ -95,6 +106,27 @@ def lock_students(student_ids) -> None:
         db.session.execute(select(Student.id).where(Student.id.in_(batch))
                            .order_by(Student.id).with_for_update())
         held.update(batch)
+
+
+def lock_course_if_free(course_id: int) -> Course | None:
+    """Lock the course unless another transaction holds it (None then): for a lock taken out
+    of id order, after others (a swap's course to drop, at promotion), which must never wait
+    and so can never deadlock. SQLite: the write transaction holds the whole database."""
+    held = db.session.info.setdefault(LOCKED, {})
+    if course_id in held:
+        return held[course_id]
+    if db.session.get_bind().dialect.name == "sqlite":
+        return lock_course(course_id)
+    _require_write_transaction()
+    group = db.session.scalars(select(crosslist_sections.c.course_id).where(
+        crosslist_sections.c.crosslist_id.in_(select(crosslist_sections.c.crosslist_id).where(
+            crosslist_sections.c.course_id == course_id)))).all()
+    found = {c.id: c for c in db.session.scalars(
+        _LOCK.with_for_update(of=Course, skip_locked=True), {"ids": [course_id]})}
+    held.update(found)
+    if course_id not in found or not set(group) <= found.keys():
+        return None  # a section of its group is busy: the group is not wholly held
+    return found[course_id]
 
 
 def lock_course(course: Course | int) -> Course:

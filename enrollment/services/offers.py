@@ -18,7 +18,8 @@ from .drop import drop
 from .eligibility import promotion_refusals
 from .errors import EnrollmentRefused
 from .facts import existing_link, term_load
-from .locking import lock_course_for
+from .locking import lock_course_for, lock_course_if_free
+from .swap import drop_blockers, forget_swap, swap_of, without
 from .waitlist import fill_from_waitlist, set_status
 
 
@@ -62,15 +63,25 @@ def accept_offer(student: Student, course: Course, *, actor: User | None,
     conflict with a course enrolled since, the credit limit); a refusal raises
     `EnrollmentRefused` with every reason and the offer stays until it expires. An offer
     past its expiry is not accepted: it is settled as expired (the outcome says so, and the
-    change is kept). Locks the course and the student; must run inside `write_transaction`.
+    change is kept). An offer made to a waitlist entry with a swap attached drops the swap's
+    course as it is accepted (both or neither). Locks the course and the student; must run
+    inside `write_transaction`.
     """
     course = lock_course_for(course, student.id)
     link = _offer_of(student, course, actor=actor)
     if link.offer_expires_at <= now:
         return _settle_expired(link, course, now=now)
-    refusals = promotion_refusals(student, course,
-                                  term_load(student.id, course.term_id, excluding=course.id),
-                                  now=now, source=Source.SELF)
+    load = term_load(student.id, course.term_id, excluding=course.id)
+    give_up, refusals = swap_of(student.id, course.id), []
+    if give_up is not None:
+        if lock_course_if_free(give_up.id) is None:
+            raise EnrollmentRefused.single(
+                "swap_busy", f"{give_up.code} is being changed by another request just now; "
+                             "try again.")
+        refusals = drop_blockers(student, existing_link(student.id, give_up.id), give_up,
+                                 now=now)
+        load = without(load, give_up.id)
+    refusals += promotion_refusals(student, course, load, now=now, source=Source.SELF)
     if refusals:
         raise EnrollmentRefused(refusals)
     expires = link.offer_expires_at
@@ -79,6 +90,9 @@ def accept_offer(student: Student, course: Course, *, actor: User | None,
                  before=Status.OFFERED, after=Status.ENROLLED,
                  reason=f"Accepted the seat offered until {wall_clock(expires)}.")
     db.session.flush()
+    if give_up is not None:
+        forget_swap(student.id, course.id)
+        drop(student, give_up, actor=actor, now=now, reason=f"Swapped for {course.code}.")
     # A change to the course: offers of others that ran out are settled with it.
     promotions = fill_from_waitlist(course, actor=None, now=now)
     return OfferOutcome(link=link, offered=promotions.offered)

@@ -13,8 +13,9 @@ from .enroll import enroll
 from .errors import EnrollmentRefused, Override, overrode
 from .facts import existing_link, term_load
 from .grades import GRADES, IN_ORDER
-from .locking import lock_course, lock_courses
+from .locking import lock_course, lock_course_if_free, lock_courses
 from .reservations import over_capacity_message, reserved_total
+from .swap import drop_blockers, forget_swap, swap_of, without
 from .waitlist import Promotions, fill_from_waitlist, set_status, settle_expired_offers
 
 
@@ -23,7 +24,9 @@ def promote(student: Student, course: Course, *, actor: User | None, now: dateti
     """Staff move a waitlisted student into the course now, ahead of the queue.
 
     Without a free seat this needs `Override.CAPACITY`; a conflict or credit load needs its
-    own override. The reason is always required.
+    own override. The reason is always required. A waitlist entry with a swap attached drops
+    the swap's course in the same change (its drop deadline and co-requisites apply, unless
+    overridden).
     """
     override = frozenset(override)
     if not (reason or "").strip():
@@ -42,9 +45,18 @@ def promote(student: Student, course: Course, *, actor: User | None, now: dateti
         raise EnrollmentRefused.single(
             "course_full", f"{course.code} has no free seat; override capacity to promote.",
             Override.CAPACITY)
-    refusals = promotion_refusals(student, course,
-                                  term_load(student.id, course.term_id, excluding=course.id),
-                                  now=now, skip=override)
+    load = term_load(student.id, course.term_id, excluding=course.id)
+    give_up, refusals = swap_of(student.id, course.id), []
+    if give_up is not None:
+        if lock_course_if_free(give_up.id) is None:
+            raise EnrollmentRefused.single(
+                "swap_busy", f"{give_up.code} (the swap's course to drop) is being changed by "
+                             "another request just now; try again.")
+        refusals = [r for r in drop_blockers(student, existing_link(student.id, give_up.id),
+                                             give_up, now=now, by_staff=True)
+                    if r.override is None or r.override not in override]
+        load = without(load, give_up.id)
+    refusals += promotion_refusals(student, course, load, now=now, skip=override)
     if refusals:
         raise EnrollmentRefused(refusals)
     set_status(link, Status.ENROLLED, now)
@@ -53,6 +65,10 @@ def promote(student: Student, course: Course, *, actor: User | None, now: dateti
     audit.record(Action.PROMOTED, student, course, actor=actor, now=now,
                  before=Status.WAITLISTED, after=Status.ENROLLED, reason=text)
     db.session.flush()
+    if give_up is not None:
+        forget_swap(student.id, course.id)
+        drop(student, give_up, actor=actor, now=now, by_staff=True, override=override,
+             reason=f"Swapped for {course.code} (promoted by staff).")
     if expired:  # the other freed seats go to the waitlist in its order
         fill_from_waitlist(course, actor=actor, now=now)
     return link

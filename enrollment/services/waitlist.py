@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..clock import wall_clock
@@ -24,13 +24,16 @@ from ..models import (
     Student,
     User,
     WaitlistMode,
+    WaitlistSwap,
+    crosslist_sections,
 )
 from . import audit
-from .counts import SeatCount, seat_count
+from .counts import SeatCount, after_peer, seat_count, seat_counts
 from .eligibility import promotion_refusals
 from .errors import Refusal
-from .facts import term_loads
+from .facts import TermLoad, existing_link, term_loads
 from .holds import blocking_holds
+from .locking import lock_course_if_free, lock_courses
 
 _MARK_RELEASED = (
     update(Reservation)
@@ -103,66 +106,149 @@ def fill_from_waitlist(course: Course, *, actor: User | None, now: datetime,
     seats whose release time has passed are released here (this is "the next change to the
     course"). A seat still reserved for a program goes to the first waitlisted member of it;
     the others keep their place. A student who now has a conflict or would exceed the credit
-    limit stays waitlisted and the skip is recorded as a `refused` event. Runs a fixed number
-    of queries however long the waitlist is.
+    limit stays waitlisted and the skip is recorded as a `refused` event. An entry with a
+    swap attached (`services.swap`) is promoted only when its course to drop can be dropped
+    now (else skipped and recorded); that course is then dropped in this transaction, and its
+    own waitlist promoted. Runs a fixed number of queries however long the waitlist is (plus
+    the swaps' drops).
     """
     result = Promotions()
-    seats = seat_count(course.id, now=now)
-    if seats.offer_due:
-        result.expired = settle_expired_offers(course, now=now)
-        seats = seat_count(course.id, now=now)
+    sections = line_of(course)
+    counts = seat_counts(sections, now=now)
+    due = [c for c in sections.values() if counts[c.id].offer_due]
+    for section in due:
+        result.expired += settle_expired_offers(section, now=now)
+    if due:
+        counts = seat_counts(sections, now=now)
         reason = reason or "An offered seat was not accepted in time."
-    if seats.release_due:
-        _mark_released(course.id, now)
-        reason = reason or "Reserved seats were released."
-    if seats.untaken(course) <= 0 or seats.waitlisted == 0:
+    for section in sections.values():
+        if counts[section.id].release_due:
+            _mark_released(section.id, now)
+            reason = reason or "Reserved seats were released."
+
+    def room() -> bool:
+        return any(counts[i].untaken(c) > 0 for i, c in sections.items())
+
+    if not room() or not any(counts[i].waitlisted for i in sections):
         return result
-    waiting = db.session.scalars(
-        select(Enrollment)
+    waiting = db.session.execute(
+        select(Enrollment, WaitlistSwap.drop_course_id)
         .options(joinedload(Enrollment.student).joinedload(Student.user))
-        .where(Enrollment.course_id == course.id, Enrollment.status == Status.WAITLISTED)
-        .order_by(Enrollment.waitlist_seq)
+        .outerjoin(WaitlistSwap, and_(WaitlistSwap.student_id == Enrollment.student_id,
+                                      WaitlistSwap.course_id == Enrollment.course_id))
+        .where(Enrollment.course_id.in_(list(sections)),
+               Enrollment.status == Status.WAITLISTED)
+        .order_by(Enrollment.waitlist_seq, Enrollment.course_id)
     ).all()
     if not waiting:
         return result
-    loads = term_loads([e.student_id for e in waiting], course.term_id, excluding=course.id)
+    grouped = len(sections) > 1
+    loads = term_loads([e.student_id for e, _ in waiting], course.term_id,
+                       excluding=None if grouped else course.id)
     holds = blocking_holds(loads)
     offering = course.term.waitlist_mode == WaitlistMode.OFFER
-    for link in waiting:
-        if seats.untaken(course) <= 0:
+    swapped: list[tuple[Student, Course, Course]] = []  # promoted with a swap: drop after
+    for link, give_up_id in waiting:
+        if not room():
             break
-        if not seats.has_seat(course, link.student.program):
-            continue  # what is left is reserved for another program: they keep their place
-        refusals = promotion_refusals(link.student, course, loads[link.student_id], now=now,
-                                      holds=holds[link.student_id])
+        section = sections[link.course_id]
+        if not counts[section.id].has_seat(section, link.student.program):
+            continue  # no seat in their section (or only reserved ones): they keep their place
+        load, give_up = loads[link.student_id], None
+        if grouped:  # their own waitlist link is in the load: leave it out
+            load = without(load, section.id)
+        refusals = []
+        if give_up_id is not None:
+            give_up, refusals = _swap_drop(link.student, give_up_id, now=now)
+            load = without(load, give_up_id)
+        refusals = refusals or promotion_refusals(link.student, section, load, now=now,
+                                                  holds=holds[link.student_id])
         if refusals:
             refusal = refusals[0]
             result.skipped.append((link.student, refusal))
-            audit.record(Action.REFUSED, link.student, course, actor=actor, now=now,
+            audit.record(Action.REFUSED, link.student, section, actor=actor, now=now,
                          before=Status.WAITLISTED, after=Status.WAITLISTED,
                          reason=f"Skipped for {'an offer' if offering else 'promotion'}: "
                                 f"{refusal.message}")
             continue
+        status = Status.OFFERED if offering else Status.ENROLLED
         if offering:
-            expires = offer_expiry(course, now)
+            expires = offer_expiry(section, now)
             set_status(link, Status.OFFERED, now, offer_expires_at=expires)
-            audit.record(Action.OFFERED, link.student, course, actor=actor, now=now,
+            audit.record(Action.OFFERED, link.student, section, actor=actor, now=now,
                          before=Status.WAITLISTED, after=Status.OFFERED,
                          reason=" ".join(part for part in (
                              reason or "A seat became free.",
                              f"Held until {wall_clock(expires)}.") if part))
             result.offered.append(link)
-            seats = seats.after(Status.OFFERED, link.student.program)
-            continue
-        set_status(link, Status.ENROLLED, now)
-        loads[link.student_id].enrolled.append(course)
-        audit.record(Action.PROMOTED, link.student, course, actor=actor, now=now,
-                     before=Status.WAITLISTED, after=Status.ENROLLED,
-                     reason=reason or "A seat became free.")
-        result.promoted.append(link)
-        seats = seats.after(Status.ENROLLED, link.student.program)
+        else:
+            set_status(link, Status.ENROLLED, now)
+            text = reason or "A seat became free."
+            if give_up is not None:
+                swapped.append((link.student, section, give_up))
+                text = f"{text} Swap: {give_up.code} is dropped."
+            loads[link.student_id] = TermLoad([*load.enrolled, section], load.waitlisted)
+            audit.record(Action.PROMOTED, link.student, section, actor=actor, now=now,
+                         before=Status.WAITLISTED, after=Status.ENROLLED, reason=text)
+            result.promoted.append(link)
+        counts[section.id] = counts[section.id].after(status, link.student.program)
+        for other in sections:  # one pool for the group
+            if other != section.id:
+                counts[other] = after_peer(counts[other], status)
     db.session.flush()
+    if swapped:
+        _drop_swapped(swapped, actor=actor, now=now)
     return result
+
+
+def without(load: TermLoad, course_id: int) -> TermLoad:
+    """The term load as if the student no longer held `course_id`."""
+    return TermLoad([c for c in load.enrolled if c.id != course_id],
+                    [c for c in load.waitlisted if c.id != course_id])
+
+
+_GROUP_OF = (
+    select(crosslist_sections.c.course_id)
+    .where(crosslist_sections.c.crosslist_id.in_(
+        select(crosslist_sections.c.crosslist_id)
+        .where(crosslist_sections.c.course_id == bindparam("course_id"))))
+)
+
+
+def line_of(course: Course) -> dict[int, Course]:
+    """The sections whose waitlists make one line with the course's: its cross-listed group
+    (locked with it), or the course alone."""
+    group = db.session.scalars(_GROUP_OF, {"course_id": course.id}).all()
+    if not group:
+        return {course.id: course}
+    return lock_courses(course.id, *group)
+
+
+def _swap_drop(student: Student, give_up_id: int, *, now: datetime
+               ) -> tuple[Course | None, list[Refusal]]:
+    """The course a waitlisted student's swap drops, locked, and why it cannot be dropped
+    now (a promotion is then skipped; the student keeps their place)."""
+    from .swap import drop_blockers  # swap.py builds on this module
+
+    give_up = lock_course_if_free(give_up_id)
+    if give_up is None:  # another request is changing it: never wait out of lock order
+        return None, [Refusal("swap_busy", "the course to drop in the swap is being changed "
+                                           "by another request; the student keeps their "
+                                           "place")]
+    return give_up, drop_blockers(student, existing_link(student.id, give_up.id), give_up,
+                                  now=now, by_staff=True)
+
+
+def _drop_swapped(swapped: list[tuple[Student, Course, Course]], *, actor: User | None,
+                  now: datetime) -> None:
+    """Drop what the promoted swaps give up (each freed seat promotes its own waitlist)."""
+    from .drop import drop  # drop.py builds on this module
+    from .swap import forget_swap
+
+    for student, course, give_up in swapped:
+        forget_swap(student.id, course.id)
+        drop(student, give_up, actor=actor, now=now,
+             reason=f"Swapped for {course.code} (promoted from the waitlist).")
 
 
 def release_first(course: Course, seats: SeatCount, *, actor: User | None,
