@@ -65,6 +65,10 @@ def configure_engine(engine: Engine, *, write_wait: float = 10.0) -> None:
     if engine.dialect.name != "sqlite":
         _ping_idle_connections(engine)
         _bound_lock_waits(engine, write_wait)
+        # Many rows inserted at once (imports, batches) go as multi-row INSERTs of a page each,
+        # not one statement per row: the report summaries' statement triggers then run once
+        # per page. (SQLAlchemy's "insertmanyvalues", as its psycopg2 dialect does by default.)
+        engine.dialect.use_insertmanyvalues_wo_returning = True
         return
 
     @event.listens_for(engine, "connect")
