@@ -114,14 +114,6 @@ class StaffModelView(StaffOnly, ModelView):
         with no_lazy_loads():
             return super().index_view()
 
-    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
-                 page_size=None):
-        # populate_existing: a row already in the session gets the page's eager loads too.
-        count, query = super().get_list(page, sort_column, sort_desc, search, filters,
-                                        execute=False, page_size=page_size)
-        query = query.execution_options(populate_existing=True)
-        return count, (query.all() if execute else query)
-
     # Flask-Admin's form scaffolding already adds an "Already exists." check on unique columns;
     # this message covers a race past it, or a CHECK constraint.
     integrity_message = "The database refused the change (a duplicate or a broken link)."
