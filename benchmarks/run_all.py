@@ -1,9 +1,9 @@
 """`make bench`: every benchmark, each figure beside its floor measured in the same run.
 
 Runs the registration-day HTTP benchmark (enroll and drop vs the floor endpoint) on SQLite
-with 2 workers and on PostgreSQL with 2 and 4, then the engine-level enroll, the catalog and
-the roster CSV benchmarks, prints their lines and writes them to docs/benchmarks.md with a
-description of the machine.
+with 2 workers and on PostgreSQL with 2 and 4, then the engine-level enroll, the catalog, every
+page at full size, the roster CSV and the bulk import benchmarks, prints their lines and writes
+them to docs/benchmarks.md with a description of the machine.
 """
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ RUNS = [
     ["enroll.py"],
     ["enroll.py", "--backend", "postgresql"],
     ["catalog_page.py", "--courses", "2000"],
+    ["pages.py"],
     ["roster_csv.py"],
+    ["import_csv.py"],
 ]
 
 

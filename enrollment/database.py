@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, scoped_session
@@ -65,6 +65,10 @@ def configure_engine(engine: Engine, *, write_wait: float = 10.0) -> None:
     if engine.dialect.name != "sqlite":
         _ping_idle_connections(engine)
         _bound_lock_waits(engine, write_wait)
+        # Many rows inserted at once (imports, batches) go as multi-row INSERTs of a page each,
+        # not one statement per row: the report summaries' statement triggers then run once
+        # per page. (SQLAlchemy's "insertmanyvalues", as its psycopg2 dialect does by default.)
+        engine.dialect.use_insertmanyvalues_wo_returning = True
         return
 
     @event.listens_for(engine, "connect")
@@ -252,8 +256,10 @@ _NO_LAZY_LOADS: ContextVar[bool] = ContextVar("enrollment_no_lazy_loads", defaul
 
 @contextmanager
 def no_lazy_loads() -> Iterator[None]:
-    """Within the block a lazy load (one query per object) raises `LazyLoadInList`: lists and
-    exports load what their rows show with the page (eager or select-in loads still run)."""
+    """Within the block, a lazy load from an object that the block's own queries loaded (one
+    query per row of a list) raises `LazyLoadInList`: lists and exports load what their rows
+    show with the page (eager or select-in loads). Objects the session held before (the
+    logged-in user, say) are left alone."""
     token = _NO_LAZY_LOADS.set(True)
     try:
         yield
@@ -261,9 +267,21 @@ def no_lazy_loads() -> Iterator[None]:
         _NO_LAZY_LOADS.reset(token)
 
 
+LISTED = "enrollment_listed"  # InstanceState.info: loaded inside `no_lazy_loads`
+
+
+def mark_listed(target, context) -> None:
+    """The `load` event of every model (see `extensions`): remember rows loaded for a list."""
+    if _NO_LAZY_LOADS.get():
+        inspect(target).info[LISTED] = True
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_lazy_loads(state) -> None:
-    if _NO_LAZY_LOADS.get() and state.lazy_loaded_from is not None:
+    if not _NO_LAZY_LOADS.get() or not state.is_select:
+        return
+    parent = state.lazy_loaded_from
+    if parent is not None and parent.info.get(LISTED):
         raise LazyLoadInList(
-            f"lazy load of {state.lazy_loaded_from.class_.__name__} in a list: "
+            f"lazy load of {parent.class_.__name__} in a list: "
             "load it with the page (joinedload or selectinload)")

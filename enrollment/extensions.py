@@ -3,9 +3,10 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
+from .database import mark_listed
 from .replica import RoutingSession
 
 # Named constraints so that migrations can drop and alter them on every backend.
@@ -20,6 +21,10 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Rows loaded for an admin list or export are marked, so that a lazy load from one raises.
+event.listen(Base, "load", mark_listed, propagate=True)
 
 
 # Sessions send the GET reads of the catalog and the reports to a replica when one is set.

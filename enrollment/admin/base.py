@@ -78,8 +78,21 @@ def _error_labels(form) -> list[str]:
 
 
 def _without_lazy_loads(chunks):
-    with no_lazy_loads():
-        yield from chunks
+    """The chunks of a streamed export, each made under `no_lazy_loads` (set only while a
+    chunk is made: nothing of it stays set between chunks, or after)."""
+    iterator = iter(chunks)
+    try:
+        while True:
+            with no_lazy_loads():
+                try:
+                    chunk = next(iterator)
+                except StopIteration:
+                    return
+            yield chunk
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
 
 
 class StaffModelView(StaffOnly, ModelView):

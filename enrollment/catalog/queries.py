@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from .. import clock, services
@@ -232,19 +232,26 @@ def viewer_status(student: Student, course: Course) -> ViewerStatus:
                         expires is not None and expires <= clock.now())
 
 
+# A student's link to a course, and the label of the course: built once (a statement made
+# per request costs more to build than to run), run with the ids as parameters.
+_VIEWER_LINK = aliased(Enrollment, name="viewer_link")
+_AHEAD = (select(func.count()).select_from(Enrollment)
+          .where(same_line(bindparam("course_id")), Enrollment.status == Status.WAITLISTED,
+                 Enrollment.waitlist_seq <= _VIEWER_LINK.waitlist_seq)
+          .correlate(_VIEWER_LINK).scalar_subquery())
+_COURSE_AND_LINK = (
+    select(Course.code, Course.title, _VIEWER_LINK.status, _VIEWER_LINK.grade,
+           case((_VIEWER_LINK.status == Status.WAITLISTED, _AHEAD)))
+    .outerjoin(_VIEWER_LINK, and_(_VIEWER_LINK.course_id == Course.id,
+                                  _VIEWER_LINK.student_id == bindparam("student_id")))
+    .where(Course.id == bindparam("course_id")))
+
+
 def course_and_link(student_id: int, course_id: int) -> tuple[str, ViewerStatus] | None:
     """A course's label and the student's link to it, read without a lock in one query (None:
     no such course): a repeated enroll is answered from it, without queueing for the lock."""
-    link = aliased(Enrollment)
-    ahead = (select(func.count()).select_from(Enrollment)
-             .where(same_line(course_id), Enrollment.status == Status.WAITLISTED,
-                    Enrollment.waitlist_seq <= link.waitlist_seq)
-             .correlate(link).scalar_subquery())
-    row = db.session.execute(
-        select(Course.code, Course.title, link.status, link.grade,
-               case((link.status == Status.WAITLISTED, ahead)))
-        .outerjoin(link, and_(link.course_id == Course.id, link.student_id == student_id))
-        .where(Course.id == course_id)).first()
+    row = db.session.execute(_COURSE_AND_LINK, {"student_id": student_id,
+                                                "course_id": course_id}).first()
     if row is None:
         return None
     code, title, status, grade, position = row

@@ -47,7 +47,8 @@ from ..services import appointments
 from . import demo_catalog as catalog
 from .demo_school import DemoSchool, build_school
 
-CHUNK = 5_000
+# Parameters per multi-row INSERT, under both backends' limits.
+INSERT_PARAMETERS = 30_000
 ACTIONS = {Status.ENROLLED: Action.ENROLLED, Status.WAITLISTED: Action.WAITLISTED,
            Status.COMPLETED: Action.COMPLETED}
 
@@ -158,11 +159,14 @@ class _BulkWriter:
             "FROM generate_series(1, :n)"), {"n": count}))
 
     def insert(self, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-               f"VALUES ({', '.join([self.mark] * len(columns))})")
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start:start + CHUNK]
-            self.conn.exec_driver_sql(sql, chunk)
+        """Multi-row INSERT statements (the report summaries' triggers run per statement)."""
+        group = f"({', '.join([self.mark] * len(columns))})"
+        per_statement = INSERT_PARAMETERS // len(columns)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
+            self.conn.exec_driver_sql(
+                f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+                + ", ".join([group] * len(chunk)), tuple(v for row in chunk for v in row))
             self.bar.update(len(chunk))
 
 

@@ -90,28 +90,57 @@ SQLITE_TRIGGERS = [
         BEGIN {_day_upsert("date(NEW.at)", "")} END""",
 ]
 
+# PostgreSQL: statement triggers over the statement's transition tables, one upsert per course
+# for a whole statement. (A row trigger updating one counter row once per row of a big insert
+# would leave a chain of row versions that each update walks: quadratic in one transaction.)
+def _counts_from(changes: str) -> str:
+    """Add the signed `changes` (rows of course_id, status, sign) to the courses' counts."""
+    sums = ", ".join(f"sum(sign * (status = '{s}')::int)" for s in COUNTED)
+    update = ", ".join(f"{s} = course_counts.{s} + excluded.{s}" for s in COUNTED)
+    return (f"INSERT INTO course_counts (course_id, {', '.join(COUNTED)}) "
+            f"SELECT course_id, {sums} FROM ({changes}) AS changes GROUP BY course_id "
+            f"HAVING {' OR '.join(f'sum(sign * (status = {s!r})::int) != 0' for s in COUNTED)} "
+            f"ON CONFLICT (course_id) DO UPDATE SET {update};")
+
+
+_ADDED = "SELECT course_id, status, 1 AS sign FROM new_rows"
+_REMOVED = "SELECT course_id, status, -1 AS sign FROM old_rows"
+_DAY_CHANGE = _day_change("::int").replace("NEW.", "")
+
 POSTGRESQL_TRIGGERS = [
     f"""CREATE OR REPLACE FUNCTION course_counts_change() RETURNS trigger AS $$
     BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            {_upsert_counts("OLD", "-", "::int")}
-        END IF;
-        IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            {_upsert_counts("NEW", "+", "::int")}
+        IF TG_OP = 'INSERT' THEN
+            {_counts_from(_ADDED)}
+        ELSIF TG_OP = 'DELETE' THEN
+            {_counts_from(_REMOVED)}
+        ELSE
+            {_counts_from(f"{_ADDED} UNION ALL {_REMOVED}")}
         END IF;
         RETURN NULL;
     END $$ LANGUAGE plpgsql""",
-    """CREATE OR REPLACE TRIGGER course_counts_change
-        AFTER INSERT OR DELETE OR UPDATE OF status, course_id ON enrollments
-        FOR EACH ROW EXECUTE FUNCTION course_counts_change()""",
+    """CREATE OR REPLACE TRIGGER course_counts_insert AFTER INSERT ON enrollments
+        REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION course_counts_change()""",
+    """CREATE OR REPLACE TRIGGER course_counts_delete AFTER DELETE ON enrollments
+        REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION course_counts_change()""",
+    """CREATE OR REPLACE TRIGGER course_counts_update AFTER UPDATE ON enrollments
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION course_counts_change()""",
     f"""CREATE OR REPLACE FUNCTION enrolled_day_changes_add() RETURNS trigger AS $$
     BEGIN
-        {_day_upsert("NEW.at::date", "::int")}
+        INSERT INTO enrolled_day_changes (course_id, day, change)
+        SELECT course_id, at::date, sum({_DAY_CHANGE}) FROM new_rows
+        WHERE course_id IS NOT NULL GROUP BY course_id, at::date
+        HAVING sum({_DAY_CHANGE}) != 0
+        ON CONFLICT (course_id, day) DO UPDATE SET
+            change = enrolled_day_changes.change + excluded.change;
         RETURN NULL;
     END $$ LANGUAGE plpgsql""",
-    """CREATE OR REPLACE TRIGGER enrolled_day_changes_add
-        AFTER INSERT ON enrollment_events
-        FOR EACH ROW EXECUTE FUNCTION enrolled_day_changes_add()""",
+    """CREATE OR REPLACE TRIGGER enrolled_day_changes_add AFTER INSERT ON enrollment_events
+        REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION enrolled_day_changes_add()""",
 ]
 
 
@@ -132,7 +161,7 @@ BACKFILL = [
 
 def backfill_days(dialect: str) -> str:
     day = "date(at)" if dialect == "sqlite" else "at::date"  # stored as naive UTC
-    change = _day_change("::int" if dialect != "sqlite" else "").replace("NEW.", "")
+    change = _DAY_CHANGE if dialect != "sqlite" else _day_change("").replace("NEW.", "")
     return (f"INSERT INTO enrolled_day_changes (course_id, day, change) "
             f"SELECT course_id, {day}, sum({change}) FROM enrollment_events "
             f"WHERE course_id IS NOT NULL GROUP BY course_id, {day} "

@@ -57,7 +57,8 @@ def downgrade():
                      'enrolled_day_changes_insert'):
             op.execute(f'DROP TRIGGER IF EXISTS {name}')
     else:
-        op.execute('DROP TRIGGER IF EXISTS course_counts_change ON enrollments')
+        for name in ('course_counts_insert', 'course_counts_delete', 'course_counts_update'):
+            op.execute(f'DROP TRIGGER IF EXISTS {name} ON enrollments')
         op.execute('DROP TRIGGER IF EXISTS enrolled_day_changes_add ON enrollment_events')
         op.execute('DROP FUNCTION IF EXISTS course_counts_change()')
         op.execute('DROP FUNCTION IF EXISTS enrolled_day_changes_add()')
