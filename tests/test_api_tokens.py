@@ -85,7 +85,7 @@ def test_admin_lists_creates_shows_once_and_revokes(client, login, make_staff):
     page = client.post("/admin/api_token/new/", data={
         "user_email": "ada@example.edu", "name": "Student app", "scopes": ["read", "enroll"],
         "days": "90"})
-    assert page.status_code == 200
+    assert page.status_code == 201  # created, the secret on this page
     secret = re.search(r'id="api-token"[^>]*>(enr_[^<]+)<', page.text).group(1)
     token = db.session.scalars(select(ApiToken)).one()
     assert token.scopes == "read enroll" and token.created_by_id == staff.id

@@ -183,7 +183,9 @@ class Fuzzer:
         response = self.clients[role].get(url)
         db.session.rollback()
         html = response.mimetype == "text/html"
-        return response.status_code, response.mimetype, response.get_data(as_text=html)
+        text = response.get_data(as_text=html)
+        response.close()  # as a server does: a file sent from a temporary file is closed
+        return response.status_code, response.mimetype, text
 
     def send(self, method: str, url: str, body: bytes | None, content_type: str | None):
         role = fz.role_for(urlsplit(url).path)
@@ -197,6 +199,8 @@ class Fuzzer:
             db.session.rollback()
             raise AssertionError(f"{where}: raised\n{traceback.format_exc()}") from None
         db.session.rollback()
+        response.get_data()  # buffered, then closed as a server closes what it sent
+        response.close()
         status = response.status_code
         assert status < 500, f"{where}: {status}\n{response.get_data(as_text=True)[:500]}"
         with self.clients[role].session_transaction() as session:
@@ -630,6 +634,9 @@ def _valid(world) -> dict[str, dict[str, str]]:
         "api_token": {"user_email": "fuzz-staff@example.edu", "scopes": "read"},
         "webhook": {"url": "http://127.0.0.1:9/fuzz-hook", "description": "Fuzz hook",
                     "active": "y"},
+        "crosslist": {"term": str(world["term"]), "key": "FZX", "capacity": "5",
+                      "sections": f"{world['courses'][2]},{world['courses'][3]}"},
+        "oneroster_client": {"name": "Fuzz LMS"},
     }
 
 

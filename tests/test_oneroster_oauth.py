@@ -160,7 +160,7 @@ def test_admin_lists_creates_shows_once_and_revokes(client, login, make_staff):
     db.session.commit()
     login(staff)
     page = client.post("/admin/oneroster_client/new/", data={"name": "Moodle"})
-    assert page.status_code == 200
+    assert page.status_code == 201  # created, the secret on this page
     client_id = re.search(r'id="client-id"[^>]*>([^<]+)<', page.text).group(1)
     secret = re.search(r'id="client-secret"[^>]*>([^<]+)<', page.text).group(1)
     stored = db.session.scalars(select(OneRosterClient)).one()

@@ -134,7 +134,7 @@ def test_admin_creates_an_endpoint_and_shows_its_secret_once(staff_client, staff
     response = staff_client.post("/admin/webhook/new/", data={
         "url": PUBLIC, "description": "Data warehouse",
         "events": ["enrollment.created", "enrollment.deleted"], "active": "y"})
-    assert response.status_code == 200
+    assert response.status_code == 201  # created, the secret on this page
     page = response.get_data(as_text=True)
     secret = secret_on(page)
     assert "not shown again" in page

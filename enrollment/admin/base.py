@@ -309,8 +309,8 @@ def editing_id() -> int | None:
 
 class ShowOnceOnCreate:
     """For a view whose create makes a secret (an API token, a webhook signing secret): the
-    secret is shown on the page that answers the create (never in a redirect, which would
-    carry it in the session cookie), and never again. `create_model` hands what it made to
+    secret is shown on the page that answers the create (201; never in a redirect, which
+    would carry it in the session cookie), and never again. `create_model` hands what it made to
     `show_once`; `created_page` renders it."""
 
     def show_once(self, made) -> None:
@@ -327,5 +327,8 @@ class ShowOnceOnCreate:
             made = g.get("admin_show_once")
         finally:
             g.pop("admin_show_once", None)
-        return response if made is None else self.created_page(made)
+        if made is None:
+            return response
+        # 201: the POST made the record, and this page (with its secret) is the answer.
+        return self.created_page(made), 201
 
