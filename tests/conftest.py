@@ -235,6 +235,22 @@ def runner(app):
 
 
 @pytest.fixture
+def import_file(runner, tmp_path):
+    """`import_file(kind, content, *args)`: `flask import-csv KIND FILE [ARGS]` on the content
+    (text or bytes); the session is expired afterwards, so the test reads what was written."""
+    from enrollment.cli.imports import import_csv
+
+    def _run(kind, content, *args):
+        path = tmp_path / f"{kind}.csv"
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        result = runner.invoke(import_csv, [kind, str(path), *args])
+        assert "Traceback" not in result.output
+        db.session.expire_all()
+        return result
+    return _run
+
+
+@pytest.fixture
 def login(client):
     """Log a test client in as a user (through the session, no form)."""
 

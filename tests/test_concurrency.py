@@ -74,7 +74,10 @@ def drop_job(student_id, course_id):
         with write_transaction(db.session):
             student = db.session.get(Student, student_id)
             course = db.session.get(Course, course_id)
-            return services.drop(student, course, actor=None, now=NOW).previous_status
+            try:
+                return services.drop(student, course, actor=None, now=NOW).previous_status
+            except EnrollmentRefused as exc:
+                return exc.code
     return job
 
 

@@ -319,17 +319,9 @@ COURSE_HEADER = "term,code,title,department,credits,capacity,corequisites\n"
 
 
 @pytest.fixture
-def run_import(runner, tmp_path):
-    from enrollment.cli.imports import import_csv
-
-    def _run(kind, content, *args):
-        path = tmp_path / f"{kind}.csv"
-        path.write_text(content)
-        result = runner.invoke(import_csv, [kind, str(path), *args])
-        db.session.expire_all()
-        return result
-    assert _run("terms", TERM_CSV).exit_code == 0
-    return _run
+def run_import(import_file):
+    assert import_file("terms", TERM_CSV).exit_code == 0
+    return import_file
 
 
 def course_by(term: str, code: str):

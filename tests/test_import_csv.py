@@ -50,15 +50,8 @@ FILES = {"terms": TERMS, "courses": COURSES, "students": STUDENTS, "enrollments"
 
 
 @pytest.fixture
-def run(runner, tmp_path):
-    def _run(kind, content, *args):
-        path = tmp_path / f"{kind}.csv"
-        path.write_bytes(content if isinstance(content, bytes) else content.encode())
-        result = runner.invoke(import_csv, [kind, str(path), *args])
-        assert "Traceback" not in result.output
-        db.session.expire_all()
-        return result
-    return _run
+def run(import_file):
+    return import_file
 
 
 @pytest.fixture

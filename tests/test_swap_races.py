@@ -18,7 +18,7 @@ from enrollment.extensions import db
 from enrollment.models import Course, Enrollment, Status, Student, WaitlistSwap
 from enrollment.services import EnrollmentRefused
 from tests.factories import NOW, make_course, make_student, make_term
-from tests.test_concurrency import WORKERS, counts, enroll_job, run_parallel
+from tests.test_concurrency import WORKERS, counts, drop_job, enroll_job, run_parallel
 
 pytestmark = [pytest.mark.sqlite_file, pytest.mark.slow,
               pytest.mark.config(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 24, "max_overflow": 8})]
@@ -33,18 +33,6 @@ def swap_job(student_id, course_id, give_up_id):
             try:
                 return services.swap(student, course_id, give_up_id, actor=None,
                                      now=NOW).link.status
-            except EnrollmentRefused as exc:
-                return exc.code
-    return job
-
-
-def drop_job(student_id, course_id):
-    def job():
-        with write_transaction(db.session):
-            student = db.session.get(Student, student_id)
-            course = db.session.get(Course, course_id)
-            try:
-                return services.drop(student, course, actor=None, now=NOW).previous_status
             except EnrollmentRefused as exc:
                 return exc.code
     return job

@@ -42,11 +42,11 @@ def import_csv(kind: str, file, dry_run: bool, overrides: tuple[str, ...], reaso
     try:
         text = decode_upload(file.read())
     except ImportRefused as exc:
-        _fail(exc.errors)
+        refuse(exc.errors)
     now = clock.now()
     plan = plan_import(kind, text, now=now)
     if not plan.ok:
-        _fail(plan.errors)
+        refuse(plan.errors)
     counts = plan.counts
     if dry_run:
         for row in plan.rows:
@@ -63,19 +63,25 @@ def import_csv(kind: str, file, dry_run: bool, overrides: tuple[str, ...], reaso
                 result = apply_import(plan, actor=None, now=now, override=override,
                                       reason=reason.strip(), progress=bar.update)
         except ImportRefused as exc:
-            _fail(exc.errors)
-        except OperationalError as exc:  # the database went away: one line, no traceback
-            reason = str(exc.orig or exc).strip().splitlines()[0]
-            click.echo(f"error: the database cannot be reached ({reason}); nothing was imported.",
-                       err=True)
-            raise SystemExit(1) from None
+            refuse(exc.errors)
+        except OperationalError as exc:
+            unreachable(exc)
     click.echo(f"Imported {kind}: {result.created} created, {result.updated} updated, "
                f"{result.unchanged} unchanged.")
 
 
-def _fail(errors) -> None:
+def refuse(errors) -> None:
+    """Print an import's problems, one per line, and exit with status 1."""
     for error in errors:
         click.echo(str(error), err=True)
     click.echo(f"{len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was imported.",
                err=True)
     raise SystemExit(1)
+
+
+def unreachable(exc: OperationalError) -> None:
+    """The database went away during an import: one line, no traceback, status 1."""
+    reason = str(exc.orig or exc).strip().splitlines()[0]
+    click.echo(f"error: the database cannot be reached ({reason}); nothing was imported.",
+               err=True)
+    raise SystemExit(1) from None

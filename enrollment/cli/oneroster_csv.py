@@ -13,6 +13,7 @@ from ..oneroster import csv_format
 from ..oneroster.csv_export import write_bundle
 from ..oneroster.csv_import import import_bundle
 from ..oneroster.csv_read import BundleRefused
+from .imports import refuse, unreachable
 from .oneroster import oneroster
 
 # How each count of an import is printed, in this order.
@@ -68,14 +69,11 @@ def import_command(file, dry_run: bool) -> None:
     try:
         outcome = import_bundle(file, now=clock.now(), dry_run=dry_run)
     except BundleRefused as exc:
-        _fail(exc.errors)
-    except OperationalError as exc:  # the database went away: one line, no traceback
-        reason = str(exc.orig or exc).strip().splitlines()[0]
-        click.echo(f"error: the database cannot be reached ({reason}); nothing was imported.",
-                   err=True)
-        raise SystemExit(1) from None
+        refuse(exc.errors)
+    except OperationalError as exc:
+        unreachable(exc)
     if not outcome.ok:
-        _fail(outcome.errors)
+        refuse(outcome.errors)
     if dry_run:
         for note in outcome.skipped:
             click.echo(str(note))
@@ -88,9 +86,3 @@ def import_command(file, dry_run: bool) -> None:
         click.echo(f"Imported the OneRoster {outcome.version} bundle.")
 
 
-def _fail(errors) -> None:
-    for error in errors:
-        click.echo(str(error), err=True)
-    click.echo(f"{len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was imported.",
-               err=True)
-    raise SystemExit(1)
