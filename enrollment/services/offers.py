@@ -18,9 +18,9 @@ from .drop import drop
 from .eligibility import promotion_refusals
 from .errors import EnrollmentRefused
 from .facts import existing_link, term_load
-from .locking import lock_course_for, lock_course_if_free
-from .swap import drop_blockers, forget_swap, swap_of, without
-from .waitlist import fill_from_waitlist, set_status
+from .locking import lock_course_for
+from .swap import forget_swap, swap_of, without
+from .waitlist import fill_from_waitlist, set_status, swap_drop
 
 
 @dataclass
@@ -74,12 +74,9 @@ def accept_offer(student: Student, course: Course, *, actor: User | None,
     load = term_load(student.id, course.term_id, excluding=course.id)
     give_up, refusals = swap_of(student.id, course.id), []
     if give_up is not None:
-        if lock_course_if_free(give_up.id) is None:
-            raise EnrollmentRefused.single(
-                "swap_busy", f"{give_up.code} is being changed by another request just now; "
-                             "try again.")
-        refusals = drop_blockers(student, existing_link(student.id, give_up.id), give_up,
-                                 now=now)
+        give_up, refusals = swap_drop(student, give_up.id, now=now, by_staff=False)
+        if give_up is None:
+            raise EnrollmentRefused(refusals)
         load = without(load, give_up.id)
     refusals += promotion_refusals(student, course, load, now=now, source=Source.SELF)
     if refusals:

@@ -13,10 +13,16 @@ from .enroll import enroll
 from .errors import EnrollmentRefused, Override, overrode
 from .facts import existing_link, term_load
 from .grades import GRADES, IN_ORDER
-from .locking import lock_course, lock_course_if_free, lock_courses
+from .locking import lock_course, lock_courses
 from .reservations import over_capacity_message, reserved_total
-from .swap import drop_blockers, forget_swap, swap_of, without
-from .waitlist import Promotions, fill_from_waitlist, set_status, settle_expired_offers
+from .swap import forget_swap, swap_of, without
+from .waitlist import (
+    Promotions,
+    fill_from_waitlist,
+    set_status,
+    settle_expired_offers,
+    swap_drop,
+)
 
 
 def promote(student: Student, course: Course, *, actor: User | None, now: datetime,
@@ -48,13 +54,10 @@ def promote(student: Student, course: Course, *, actor: User | None, now: dateti
     load = term_load(student.id, course.term_id, excluding=course.id)
     give_up, refusals = swap_of(student.id, course.id), []
     if give_up is not None:
-        if lock_course_if_free(give_up.id) is None:
-            raise EnrollmentRefused.single(
-                "swap_busy", f"{give_up.code} (the swap's course to drop) is being changed by "
-                             "another request just now; try again.")
-        refusals = [r for r in drop_blockers(student, existing_link(student.id, give_up.id),
-                                             give_up, now=now, by_staff=True)
-                    if r.override is None or r.override not in override]
+        give_up, refusals = swap_drop(student, give_up.id, now=now)
+        if give_up is None:
+            raise EnrollmentRefused(refusals)
+        refusals = [r for r in refusals if r.override is None or r.override not in override]
         load = without(load, give_up.id)
     refusals += promotion_refusals(student, course, load, now=now, skip=override)
     if refusals:

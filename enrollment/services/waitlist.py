@@ -159,7 +159,7 @@ def fill_from_waitlist(course: Course, *, actor: User | None, now: datetime,
             load = without(load, section.id)
         refusals = []
         if give_up_id is not None:
-            give_up, refusals = _swap_drop(link.student, give_up_id, now=now)
+            give_up, refusals = swap_drop(link.student, give_up_id, now=now)
             load = without(load, give_up_id)
         refusals = refusals or promotion_refusals(link.student, section, load, now=now,
                                                   holds=holds[link.student_id])
@@ -224,19 +224,23 @@ def line_of(course: Course) -> dict[int, Course]:
     return lock_courses(course.id, *group)
 
 
-def _swap_drop(student: Student, give_up_id: int, *, now: datetime
-               ) -> tuple[Course | None, list[Refusal]]:
-    """The course a waitlisted student's swap drops, locked, and why it cannot be dropped
-    now (a promotion is then skipped; the student keeps their place)."""
+SWAP_BUSY = ("the course to drop in the swap is being changed by another request just now; "
+             "try again")
+
+
+def swap_drop(student: Student, give_up_id: int, *, now: datetime, by_staff: bool = True
+              ) -> tuple[Course | None, list[Refusal]]:
+    """The course a waitlisted student's swap drops, locked, and why it cannot be dropped now.
+    None and `swap_busy` when another request is changing it (never wait out of lock order):
+    a promotion then skips the student, who keeps their place; an accept or a staff promote
+    is refused. The promotions, the accepted offers and staff promotes all decide here."""
     from .swap import drop_blockers  # swap.py builds on this module
 
     give_up = lock_course_if_free(give_up_id)
-    if give_up is None:  # another request is changing it: never wait out of lock order
-        return None, [Refusal("swap_busy", "the course to drop in the swap is being changed "
-                                           "by another request; the student keeps their "
-                                           "place")]
+    if give_up is None:
+        return None, [Refusal("swap_busy", SWAP_BUSY)]
     return give_up, drop_blockers(student, existing_link(student.id, give_up.id), give_up,
-                                  now=now, by_staff=True)
+                                  now=now, by_staff=by_staff)
 
 
 def _drop_swapped(swapped: list[tuple[Student, Course, Course]], *, actor: User | None,
