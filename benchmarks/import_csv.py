@@ -1,4 +1,4 @@
-"""Bulk import speed: `flask import-csv enrollments` against raw executemany of the same rows.
+"""Bulk import speed: `flask import-csv enrollments` against raw INSERTs of the same rows.
 
 For each backend, builds a school of `--students` students and two large courses in a scratch
 database (SQLite file; a throwaway PostgreSQL database when the server is reachable), writes an
@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -27,12 +26,12 @@ import sqlalchemy as sa
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from benchmarks.enroll import make_database  # noqa: E402
 from enrollment import create_app  # noqa: E402
 from enrollment.extensions import db  # noqa: E402
 from enrollment.models import Student, User  # noqa: E402
 from tests import factories  # noqa: E402
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
 CODES = ("BULK1", "BULK2")
 
@@ -143,25 +142,16 @@ def main() -> int:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        run("sqlite", f"sqlite:///{workdir}/bulk.sqlite3", args.students, workdir)
-        if args.no_postgres:
-            return 0
-        server = sa.make_url(os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
-        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-        name = f"enrollment_bulk_{uuid.uuid4().hex[:8]}"
-        try:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        except sa.exc.OperationalError as exc:
-            print(f"[postgresql] skipped: {exc.orig}")
-            return 0
-        try:
-            run("postgresql", server.set(database=name).render_as_string(hide_password=False),
-                args.students, workdir)
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
+        for backend in ("sqlite",) if args.no_postgres else ("sqlite", "postgresql"):
+            try:
+                url, drop = make_database(backend, workdir)
+            except sa.exc.OperationalError as exc:
+                print(f"[{backend}] skipped: {str(exc.orig).strip().splitlines()[0]}")
+                continue
+            try:
+                run(backend, url, args.students, workdir)
+            finally:
+                drop()
     return 0
 
 
